@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+// Untangle — a Swift workbench for disentangled representations.
+// Module graph (dependencies point one way):
+//   CBLAS → TensorCore → Autodiff → NN → Optimizers → Models → untangle
+import PackageDescription
+
+let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Untangle",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "untangle", targets: ["untangle"]),
+        .executable(name: "untangle-bench", targets: ["untangle-bench"]),
+        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: releaseSpeed),
+        .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: releaseSpeed),
+        .target(name: "NN", dependencies: ["TensorCore", "Autodiff"], swiftSettings: releaseSpeed),
+        .target(name: "Optimizers", dependencies: ["TensorCore", "NN"], swiftSettings: releaseSpeed),
+        .target(name: "Models", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers"],
+                swiftSettings: releaseSpeed),
+        .executableTarget(
+            name: "untangle",
+            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "untangle-bench",
+            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: releaseSpeed),
+        .target(name: "TestSupport", dependencies: ["TensorCore", "Autodiff"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["TensorCore", "Autodiff", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,68 @@
+import Autodiff
+import Foundation
+import TensorCore
+
+/// Bernoulli negative log-likelihood of `targets` under `logits`, summed over all
+/// non-batch elements and averaged over the batch (dlib's reconstruction loss).
+///
+/// Concretely: `L = (1/B) Σ_{b,i} [max(ℓ, 0) − ℓ·x + log(1 + e^(−|ℓ|))]`, the stable
+/// form of `−x·log σ(ℓ) − (1 − x)·log(1 − σ(ℓ))` (no exp of a positive number, log1p for
+/// precision). Pullback: `∂L/∂ℓ = (σ(ℓ) − x)/B`. Shapes: `logits`, `targets [B, …]` → scalar.
+/// Targets may be in [0, 1] (not only binary).
+public func bernoulliCrossEntropyWithLogits(_ logits: Variable, targets: Tensor) -> Variable {
+    precondition(logits.shape == targets.shape,
+                 "bernoulliCrossEntropyWithLogits: logits \(logits.shape) and targets \(targets.shape) differ")
+    let batch = Float(logits.shape.first ?? 1)
+    let l = logits.value
+    var total = 0.0
+    l.scalars.withUnsafeBufferPointer { pl in
+        targets.scalars.withUnsafeBufferPointer { px in
+            for i in 0..<pl.count {
+                let v = pl[i]
+                total += Double(Swift.max(v, 0) - v * px[i] + Foundation.log1p(Foundation.exp(-Swift.abs(v))))
+            }
+        }
+    }
+    return logits.tape.record(Tensor(scalar: Float(total) / batch), parents: [logits]) { g, _ in
+        let scale = g.scalar / batch
+        return [l.zipWith(targets) { (Variable.stableSigmoid($0) - $1) * scale }]
+    }
+}
+
+/// KL divergence of the diagonal Gaussian posterior from the standard normal prior,
+/// per latent and averaged over the batch.
+///
+/// Concretely: `KL_l = (1/B) Σ_b ½(μ_bl² + e^{v_bl} − v_bl − 1)` with `v = log σ²`
+/// (Kingma & Welling 2014, appendix B). Shapes: `mean`, `logVariance [B, Z]` → `[Z]`.
+/// Sum the result for the total KL of dlib's objective.
+public func gaussianKLPerLatent(mean: Variable, logVariance: Variable) -> Variable {
+    precondition(mean.shape == logVariance.shape && mean.shape.count == 2,
+                 "gaussianKL: mean \(mean.shape) and log-variance \(logVariance.shape) must both be [B, Z]")
+    let terms = (mean.squared() + logVariance.exp() - logVariance - 1) * 0.5
+    return terms.mean(axis: 0)
+}
+
+/// The total KL `Σ_l KL_l` (scalar), see `gaussianKLPerLatent`.
+public func gaussianKL(mean: Variable, logVariance: Variable) -> Variable {
+    gaussianKLPerLatent(mean: mean, logVariance: logVariance).sum()
+}
+
+/// Reparameterised sample `z = μ + ε ⊙ e^{v/2}`, `ε ~ N(0, I)` drawn from `rng`
+/// (Kingma & Welling 2014). Gradients flow to μ and v; ε is a constant.
+/// Shapes: `mean`, `logVariance [B, Z]` → `[B, Z]`.
+public func reparameterize(mean: Variable, logVariance: Variable, rng: inout RandomGenerator) -> Variable {
+    reparameterize(mean: mean, logVariance: logVariance, noise: rng.normal(mean.shape))
+}
+
+/// `z = μ + ε ⊙ e^{v/2}` with given noise `ε` (same shape as μ).
+public func reparameterize(mean: Variable, logVariance: Variable, noise: Tensor) -> Variable {
+    precondition(noise.shape == mean.shape, "reparameterize: noise \(noise.shape) vs mean \(mean.shape)")
+    return mean + mean.tape.constant(noise) * (logVariance * 0.5).exp()
+}
+
+/// Log-density of a diagonal Gaussian, elementwise:
+/// `log N(z; μ, e^v) = −½(log 2π + v + (z − μ)² e^{−v})`. Shapes broadcast.
+public func gaussianLogDensity(_ z: Variable, mean: Variable, logVariance: Variable) -> Variable {
+    let diff = z - mean
+    return (diff.squared() * (-logVariance).exp() + logVariance + Float(Foundation.log(2 * Double.pi))) * -0.5
+}

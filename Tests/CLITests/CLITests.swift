@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+/// Runs the built `untangle` binary as a user would and checks its output.
+enum CLI {
+    static var binary: URL {
+        // The test runner lives next to the products in .build/<triple>/<configuration>/.
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("untangle")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/untangle")
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite struct CLITests {
+    @Test func helpListsTheStages() throws {
+        let (status, output) = try CLI.run(["--help"])
+        #expect(status == 0)
+        #expect(output.contains("version") && output.contains("demo"))
+    }
+
+    @Test func versionPrintsVersionAndBLAS() throws {
+        let (status, output) = try CLI.run(["version"])
+        #expect(status == 0)
+        #expect(output.contains("untangle 0.") && output.contains("OpenBLAS"))
+    }
+
+    @Test func demoPrintsAFallingLoss() throws {
+        let (status, output) = try CLI.run(["demo", "--steps", "200", "--log-every", "50", "--threads", "1"])
+        #expect(status == 0, "\(output)")
+        let losses = output.split(separator: "\n").compactMap { line -> Double? in
+            let fields = line.split(separator: " ")
+            guard fields.count == 4, Int(fields[0]) != nil else { return nil }
+            return Double(fields[1])
+        }
+        #expect(losses.count == 4, "\(output)")
+        #expect(losses.last! < losses.first!, "\(losses)")
+    }
+
+    @Test func badOptionsFailWithAMessage() throws {
+        let (status, output) = try CLI.run(["demo", "--steps", "0"])
+        #expect(status != 0)
+        #expect(output.contains("--steps must be positive"))
+    }
+}

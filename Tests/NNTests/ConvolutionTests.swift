@@ -1,0 +1,105 @@
+import Autodiff
+import NN
+import TensorCore
+import TestSupport
+import Testing
+
+/// Direct (loop) reference of PyTorch's conv2d.
+func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride s: Int, padding p: Int) -> Tensor {
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (o, k) = (w.shape[0], w.shape[2])
+    let oh = (h + 2 * p - k) / s + 1, ow = (wd + 2 * p - k) / s + 1
+    var y = Tensor.zeros([n, o, oh, ow])
+    for bi in 0..<n { for oi in 0..<o { for yi in 0..<oh { for xi in 0..<ow {
+        var acc = b[oi]
+        for ci in 0..<c { for i in 0..<k { for j in 0..<k {
+            let iy = yi * s - p + i, ix = xi * s - p + j
+            if iy >= 0 && iy < h && ix >= 0 && ix < wd { acc += w[oi, ci, i, j] * x[bi, ci, iy, ix] }
+        } } }
+        y[bi, oi, yi, xi] = acc
+    } } } }
+    return y
+}
+
+/// Direct reference of PyTorch's conv_transpose2d (scatter form).
+func naiveConvTranspose2d(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride s: Int, padding p: Int) -> Tensor {
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (o, k) = (w.shape[1], w.shape[2])
+    let oh = (h - 1) * s - 2 * p + k, ow = (wd - 1) * s - 2 * p + k
+    var y = Tensor.zeros([n, o, oh, ow])
+    for bi in 0..<n { for oi in 0..<o { for yi in 0..<oh { for xi in 0..<ow { y[bi, oi, yi, xi] = b[oi] } } } }
+    for bi in 0..<n { for ci in 0..<c { for yi in 0..<h { for xi in 0..<wd {
+        for oi in 0..<o { for i in 0..<k { for j in 0..<k {
+            let ty = yi * s - p + i, tx = xi * s - p + j
+            if ty >= 0 && ty < oh && tx >= 0 && tx < ow { y[bi, oi, ty, tx] += x[bi, ci, yi, xi] * w[ci, oi, i, j] }
+        } } }
+    } } } }
+    return y
+}
+
+/// (kernel, stride, padding, height, width) cases, including dlib's layers and odd sizes.
+let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), (3, 1, 1, 5, 7), (3, 2, 0, 7, 5), (1, 1, 0, 3, 4)]
+
+@Suite struct ConvolutionTests {
+    @Test(arguments: convCases)
+    func conv2dMatchesDirectLoops(k: Int, s: Int, p: Int, h: Int, w: Int) {
+        let x = awayFromZero([2, 3, h, w], seed: 1), wt = awayFromZero([4, 3, k, k], seed: 2), b = awayFromZero([4], seed: 3)
+        let t = Tape(recording: false)
+        let y = conv2d(t.constant(x), weight: t.constant(wt), bias: t.constant(b), stride: s, padding: p).value
+        #expect(maxAbsDifference(y, naiveConv2d(x, wt, b, stride: s, padding: p)) < 1e-4)
+    }
+
+    @Test(arguments: convCases)
+    func convTranspose2dMatchesDirectLoops(k: Int, s: Int, p: Int, h: Int, w: Int) {
+        let x = awayFromZero([2, 3, h, w], seed: 4), wt = awayFromZero([3, 2, k, k], seed: 5), b = awayFromZero([2], seed: 6)
+        let t = Tape(recording: false)
+        let y = convTranspose2d(t.constant(x), weight: t.constant(wt), bias: t.constant(b), stride: s, padding: p).value
+        #expect(maxAbsDifference(y, naiveConvTranspose2d(x, wt, b, stride: s, padding: p)) < 1e-4)
+    }
+
+    @Test(arguments: convCases)
+    func conv2dGradients(k: Int, s: Int, p: Int, h: Int, w: Int) {
+        let inputs = [awayFromZero([2, 2, h, w], seed: 7), awayFromZero([3, 2, k, k], seed: 8), awayFromZero([3], seed: 9)]
+        let bad = GradientCheck(maximumProbes: 40).mismatches(inputs) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], stride: s, padding: p)
+        }
+        #expect(bad.isEmpty, "\(bad.prefix(5))")
+    }
+
+    @Test(arguments: convCases)
+    func convTranspose2dGradients(k: Int, s: Int, p: Int, h: Int, w: Int) {
+        let inputs = [awayFromZero([2, 2, h, w], seed: 10), awayFromZero([2, 3, k, k], seed: 11), awayFromZero([3], seed: 12)]
+        let bad = GradientCheck(maximumProbes: 40).mismatches(inputs) {
+            convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: s, padding: p)
+        }
+        #expect(bad.isEmpty, "\(bad.prefix(5))")
+    }
+
+    @Test func col2imIsTheAdjointOfIm2col() {
+        // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for all x, c.
+        let g = WindowGeometry(batch: 2, channels: 3, height: 7, width: 6, kernel: 3, stride: 2, padding: 1)
+        let x = awayFromZero([2, 3, 7, 6], seed: 13), c = awayFromZero([g.patchSize, g.columnCount], seed: 14)
+        var cols = [Float](repeating: 0, count: c.count), back = [Float](repeating: 0, count: x.count)
+        x.scalars.withUnsafeBufferPointer { px in cols.withUnsafeMutableBufferPointer { im2col(px.baseAddress!, g, into: $0.baseAddress!) } }
+        c.scalars.withUnsafeBufferPointer { pc in back.withUnsafeMutableBufferPointer { col2im(pc.baseAddress!, g, into: $0.baseAddress!) } }
+        let lhs = zip(cols, c.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let rhs = zip(x.scalars, back).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(Swift.abs(lhs - rhs) < 1e-4 * Swift.abs(lhs))
+    }
+
+    @Test func parallelKernelsGiveIdenticalResults() {
+        let x = awayFromZero([4, 3, 9, 9], seed: 15), w = awayFromZero([5, 3, 3, 3], seed: 16), b = awayFromZero([5], seed: 17)
+        func run() -> (Tensor, Tensor) {
+            let t = Tape()
+            let xi = t.input(x)
+            let y = conv2d(xi, weight: t.constant(w), bias: t.constant(b), stride: 2, padding: 1)
+            return (y.value, t.backward(from: y.squared().sum())[xi]!)
+        }
+        Parallel.setThreadCount(1)
+        let single = run()
+        Parallel.setThreadCount(2)
+        let double = run()
+        Parallel.setThreadCount(1)
+        #expect(single.0 == double.0 && single.1 == double.1)
+    }
+}
