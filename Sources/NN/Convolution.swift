@@ -2,49 +2,16 @@ import Autodiff
 import TensorCore
 
 // 2-D convolution and transposed convolution as autodiff primitives, each
-// forward beside its pullback. Both lower to one large GEMM over the whole batch
-// (batch folded into the GEMM's N dimension) plus im2col/col2im.
+// forward beside its pullback. Both lower to GEMMs over im2col/col2im matrices
+// with the batch folded into the GEMM's N dimension; the batch is split into
+// `Parallel.threadCount` chunks that run concurrently (one GEMM per chunk).
 
-extension Tensor {
-    /// `[B, C, L] → [C, B·L]` (channel-major): the layout change from NCHW activations
-    /// to the GEMM's `[C, B·L]` matrices. Channels are copied in parallel.
-    static func channelMajor(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
-                             into out: UnsafeMutablePointer<Float>) {
-        Parallel.forEach(channels) { c in
-            for b in 0..<batch {
-                (out + (c * batch + b) * plane).update(from: x + (b * channels + c) * plane, count: plane)
-            }
-        }
-    }
-
-    /// `[C, B·L] → [B, C, L]` plus `bias[c]` (if given): the inverse of `channelMajor`.
-    static func batchMajor(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
-                           bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
-        Parallel.forEach(channels) { c in
-            let beta = bias?[c] ?? 0
-            for b in 0..<batch {
-                let src = x + (c * batch + b) * plane, dst = out + (b * channels + c) * plane
-                for i in 0..<plane { dst[i] = src[i] + beta }
-            }
-        }
-    }
-
-    /// Σ over batch and space of a `[B, C, H, W]` tensor → `[C]` (the bias gradient).
-    static func channelSums(_ g: Tensor) -> Tensor {
-        let (b, c) = (g.shape[0], g.shape[1]), plane = g.count / Swift.max(b * c, 1)
-        return Tensor(shape: [c]) { out in
-            g.scalars.withUnsafeBufferPointer { p in
-                for ci in 0..<c {
-                    var s: Float = 0
-                    for bi in 0..<b {
-                        let base = (bi * c + ci) * plane
-                        for i in 0..<plane { s += p[base + i] }
-                    }
-                    out[ci] = s
-                }
-            }
-        }
-    }
+/// Raw buffers of a batch chunk: pointer arithmetic shared by both primitives.
+private struct Chunk {
+    let range: Range<Int>
+    var count: Int { range.count }
+    /// Offset of the chunk's first element in a tensor with `perImage` elements per image.
+    func offset(_ perImage: Int) -> Int { range.lowerBound * perImage }
 }
 
 extension Tensor {
@@ -54,63 +21,166 @@ extension Tensor {
     }
 }
 
+/// `[b, C, L] → [C, b·L]`: NCHW activations to a GEMM operand.
+@inline(__always)
+private func channelMajor(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+                          into out: UnsafeMutablePointer<Float>) {
+    for c in 0..<channels {
+        for b in 0..<batch {
+            (out + (c * batch + b) * plane).update(from: x + (b * channels + c) * plane, count: plane)
+        }
+    }
+}
+
+/// `[C, b·L] → [b, C, L]` plus `bias[c]` (if given): a GEMM result to NCHW.
+@inline(__always)
+private func batchMajor(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+                        bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+    for c in 0..<channels {
+        let beta = bias?[c] ?? 0
+        for b in 0..<batch {
+            let src = x + (c * batch + b) * plane, dst = out + (b * channels + c) * plane
+            for i in 0..<plane { dst[i] = src[i] + beta }
+        }
+    }
+}
+
+/// Adds `bias[c]` to every element of channel `c` of `[b, C, L]` data in place.
+@inline(__always)
+private func addBias(_ bias: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, to y: UnsafeMutablePointer<Float>) {
+    for b in 0..<batch {
+        for c in 0..<channels {
+            let beta = bias[c], dst = y + (b * channels + c) * plane
+            for i in 0..<plane { dst[i] += beta }
+        }
+    }
+}
+
+/// Σ over batch and space of a `[B, C, H, W]` tensor → `[C]` (the bias gradient).
+private func channelSums(_ g: Tensor) -> Tensor {
+    let (b, c) = (g.shape[0], g.shape[1]), plane = g.count / Swift.max(b * c, 1)
+    return Tensor(shape: [c]) { out in
+        g.scalars.withUnsafeBufferPointer { p in
+            Parallel.forEach(c, minimumPerThread: 8) { ci in
+                var s: Float = 0
+                for bi in 0..<b {
+                    let base = (bi * c + ci) * plane
+                    for i in 0..<plane { s += p[base + i] }
+                }
+                out[ci] = s
+            }
+        }
+    }
+}
+
+/// Sums per-chunk weight gradients `[chunks, n]` in chunk order (deterministic) into `shape`.
+private func sumChunks(_ partial: [Float], chunks: Int, shape: [Int]) -> Tensor {
+    let n = shape.product
+    return Tensor(shape: shape) { out in
+        partial.withUnsafeBufferPointer { p in
+            Parallel.forEach(n, minimumPerThread: 4096) { i in
+                var s: Float = 0
+                for c in 0..<chunks { s += p[c * n + i] }
+                out[i] = s
+            }
+        }
+    }
+}
+
+/// A buffer of `count` floats whose contents `body` fully writes.
+@inline(__always)
+private func uninitializedBuffer(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        body(buffer.baseAddress!)
+        initialized = count
+    }
+}
+
+/// `body` given a fresh uninitialised buffer of `count` floats when `needed` (returned
+/// filled), or `nil` (returns `nil`).
+private func optionalBuffer(_ needed: Bool, _ count: Int, _ body: (UnsafeMutablePointer<Float>?) -> Void) -> [Float]? {
+    guard needed else { body(nil); return nil }
+    return uninitializedBuffer(count) { body($0) }
+}
+
+/// `body` with a pointer to `t`'s elements, or `nil` when `t` is `nil`.
+private func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.withPointer { body($0) }
+}
+
 /// 2-D cross-correlation (PyTorch `conv2d`) over a batch, as one primitive.
 ///
 /// Concretely: `y[b, o, oh, ow] = bias[o] + Σ_{c,i,j} w[o, c, i, j] · x[b, c, oh·s − p + i, ow·s − p + j]`.
 /// Shapes: `x [B, C, H, W]`, `weight [O, C, k, k]`, `bias [O]` → `y [B, O, H′, W′]` with
 /// `H′ = (H + 2p − k)/s + 1`.
 ///
-/// Lowering: `cols = im2col(x) [C·k·k, B·L]`, `Y = W·cols [O, B·L]`, then to NCHW.
-/// Pullback with `G [O, B·L]`: `∂W = G·colsᵀ`, `∂b = Σ G`, `∂x = col2im(Wᵀ·G)`.
+/// Lowering per batch chunk: `cols = im2col(x) [C·k·k, b·L]`, `Y = W·cols [O, b·L]`, then NCHW.
+/// Pullback with `G [O, b·L]`: `∂W = Σ_chunks G·colsᵀ`, `∂b = Σ G`, `∂x = col2im(Wᵀ·G)`.
 public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int) -> Variable {
     precondition(x.shape.count == 4, "conv2d: input must be [B, C, H, W], got \(x.shape)")
     let ws = weight.shape
     precondition(ws.count == 4 && ws[1] == x.shape[1] && ws[2] == ws[3],
                  "conv2d: weight \(ws) does not fit input \(x.shape) (want [O, \(x.shape[1]), k, k])")
-    let outChannels = ws[0]
+    let (batch, outChannels) = (x.shape[0], ws[0])
     if let bias { precondition(bias.shape == [outChannels], "conv2d: bias \(bias.shape), want [\(outChannels)]") }
-    let g = WindowGeometry(batch: x.shape[0], channels: x.shape[1], height: x.shape[2], width: x.shape[3],
+    let g = WindowGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                            kernel: ws[2], stride: stride, padding: padding)
-    let n = g.columnCount, plane = g.gridHeight * g.gridWidth
-    let w = weight.value
-    let cols = Tensor(shape: [g.patchSize, n]) { c in x.value.withPointer { im2col($0, g, into: c.baseAddress!) } }
-    let y = Tensor(shape: [g.batch, outChannels, g.gridHeight, g.gridWidth]) { out in
-        let ym = [Float](unsafeUninitializedCapacity: outChannels * n) { buf, count in
-            cols.withPointer { pc in
-                w.withPointer { pw in
-                    BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: g.patchSize,
-                              a: pw, lda: g.patchSize, b: pc, ldb: n, c: buf.baseAddress!, ldc: n)
+    let (patch, grid) = (g.patchSize, g.gridSize)
+    let chunks = Parallel.chunks(batch).map(Chunk.init)
+    let (w, xv, bv) = (weight.value, x.value, bias?.value)
+    // cols holds the chunks one after another: chunk c at offset patch·L·start.
+    var cols = [Float]()
+    let y = Tensor(shape: [batch, outChannels, g.gridHeight, g.gridWidth]) { out in
+        cols = uninitializedBuffer(patch * grid * batch) { pc in
+            nonisolated(unsafe) let pc = pc
+            xv.withPointer { px in w.withPointer { pw in withOptionalPointer(bv) { biasPointer in
+                Parallel.forEach(chunks.count) { ci in
+                    let ch = chunks[ci], n = ch.count * grid
+                    let colsChunk = pc + ch.offset(patch * grid)
+                    im2col(px + ch.offset(g.channels * g.plane), batch: ch.count, g, into: colsChunk)
+                    let ym = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * n)
+                    defer { ym.deallocate() }
+                    BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: patch,
+                              a: pw, lda: patch, b: colsChunk, ldb: n, c: ym, ldc: n)
+                    batchMajor(ym, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer,
+                               into: out.baseAddress! + ch.offset(outChannels * grid))
                 }
-            }
-            count = outChannels * n
-        }
-        ym.withUnsafeBufferPointer { pym in
-            if let b = bias?.value {
-                b.withPointer { pb in
-                    Tensor.batchMajor(pym.baseAddress!, batch: g.batch, channels: outChannels, plane: plane,
-                                      bias: pb, into: out.baseAddress!)
-                }
-            } else {
-                Tensor.batchMajor(pym.baseAddress!, batch: g.batch, channels: outChannels, plane: plane,
-                                  bias: nil, into: out.baseAddress!)
-            }
+            } } }
         }
     }
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
-        let gm = Tensor(shape: [outChannels, n]) { out in
-            upstream.withPointer { Tensor.channelMajor($0, batch: g.batch, channels: outChannels, plane: plane, into: out.baseAddress!) }
+        var dwPartial: [Float]?
+        let dx = optionalBuffer(needed[0], x.value.count) { dxPointer in
+            dwPartial = optionalBuffer(needed[1], chunks.count * outChannels * patch) { dwPointer in
+                nonisolated(unsafe) let (pdwBase, dxBase) = (dwPointer, dxPointer)
+                upstream.withPointer { pg in cols.withUnsafeBufferPointer { pcols in w.withPointer { pw in
+                Parallel.forEach(chunks.count) { ci in
+                    let ch = chunks[ci], n = ch.count * grid
+                    let gm = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * n)
+                    defer { gm.deallocate() }
+                    channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels,
+                                 plane: grid, into: gm)
+                    let colsChunk = pcols.baseAddress! + ch.offset(patch * grid)
+                    if let pdwBase {
+                        BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
+                                  a: gm, lda: n, b: colsChunk, ldb: n, c: pdwBase + ci * outChannels * patch, ldc: patch)
+                    }
+                    if let dxBase {
+                        let dcols = UnsafeMutablePointer<Float>.allocate(capacity: patch * n)
+                        defer { dcols.deallocate() }
+                        BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: outChannels,
+                                  a: pw, lda: patch, b: gm, ldb: n, c: dcols, ldc: n)
+                        col2im(dcols, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
+                    }
+                }
+                } } }
+            }
         }
-        var dx: Tensor?, dw: Tensor?
-        if needed[1] {
-            dw = Tensor.matmul(gm, cols, transposeB: true).reshaped(ws)
-        }
-        if needed[0] {
-            let dcols = Tensor.matmul(w.reshaped([outChannels, g.patchSize]), gm, transposeA: true)
-            dx = Tensor(shape: x.shape) { out in dcols.withPointer { col2im($0, g, into: out.baseAddress!) } }
-        }
-        var result: [Tensor?] = [dx, dw]
-        if bias != nil { result.append(needed[2] ? Tensor.channelSums(upstream) : nil) }
+        var result: [Tensor?] = [dx.map { Tensor(shape: x.shape, scalars: $0) },
+                                 dwPartial.map { sumChunks($0, chunks: chunks.count, shape: ws) }]
+        if bias != nil { result.append(needed[2] ? channelSums(upstream) : nil) }
         return result
     }
 }
@@ -122,8 +192,8 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
 /// Shapes: `x [B, C, H, W]`, `weight [C, O, k, k]`, `bias [O]` → `y [B, O, H′, W′]` with
 /// `H′ = (H − 1)·s − 2p + k`.
 ///
-/// Lowering: `X [C, B·H·W]`, `cols = Wᵀ·X [O·k·k, B·H·W]`, `y = col2im(cols)`.
-/// Pullback: `dcols = im2col(G)`, `∂W = X·dcolsᵀ`, `∂x = W·dcols`, `∂b = Σ G`.
+/// Lowering per batch chunk: `X [C, b·H·W]`, `cols = Wᵀ·X [O·k·k, b·H·W]`, `y = col2im(cols)`.
+/// Pullback: `dcols = im2col(G)`, `∂W = Σ_chunks X·dcolsᵀ`, `∂x = W·dcols`, `∂b = Σ G`.
 public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int) -> Variable {
     precondition(x.shape.count == 4, "convTranspose2d: input must be [B, C, H, W], got \(x.shape)")
     let ws = weight.shape
@@ -135,42 +205,64 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     let outH = (h - 1) * stride - 2 * padding + k, outW = (wd - 1) * stride - 2 * padding + k
     precondition(outH > 0 && outW > 0, "convTranspose2d: output size \(outH)×\(outW) is empty")
     // The output image is swept by the same window that maps it back to the input grid.
-    let g = WindowGeometry(batch: batch, channels: outChannels, height: outH, width: outW,
-                           kernel: k, stride: stride, padding: padding)
+    let g = WindowGeometry(channels: outChannels, height: outH, width: outW, kernel: k, stride: stride, padding: padding)
     precondition(g.gridHeight == h && g.gridWidth == wd, "convTranspose2d: geometry mismatch")
-    let n = batch * h * wd, plane = h * wd
-    let w = weight.value
-    let xm = Tensor(shape: [inChannels, n]) { out in
-        x.value.withPointer { Tensor.channelMajor($0, batch: batch, channels: inChannels, plane: plane, into: out.baseAddress!) }
-    }
-    let cols = Tensor.matmul(w.reshaped([inChannels, g.patchSize]), xm, transposeA: true)
-    var y = Tensor(shape: [batch, outChannels, outH, outW]) { out in cols.withPointer { col2im($0, g, into: out.baseAddress!) } }
-    if let b = bias?.value {
-        let outPlane = outH * outW
-        y.scalars.withUnsafeMutableBufferPointer { py in
-            for bi in 0..<batch {
-                for o in 0..<outChannels {
-                    let beta = b.scalars[o], base = (bi * outChannels + o) * outPlane
-                    for i in 0..<outPlane { py[base + i] += beta }
+    let (patch, grid) = (g.patchSize, h * wd)
+    let chunks = Parallel.chunks(batch).map(Chunk.init)
+    let (w, xv, bv) = (weight.value, x.value, bias?.value)
+    // xm holds each chunk's [C, b·H·W] matrix one after another (kept for ∂W).
+    var xm = [Float]()
+    let y = Tensor(shape: [batch, outChannels, outH, outW]) { out in
+        xm = uninitializedBuffer(inChannels * grid * batch) { pxm in
+            nonisolated(unsafe) let pxm = pxm
+            xv.withPointer { px in w.withPointer { pw in
+                Parallel.forEach(chunks.count) { ci in
+                    let ch = chunks[ci], n = ch.count * grid
+                    let xChunk = pxm + ch.offset(inChannels * grid)
+                    channelMajor(px + ch.offset(inChannels * grid), batch: ch.count, channels: inChannels, plane: grid, into: xChunk)
+                    let cols = UnsafeMutablePointer<Float>.allocate(capacity: patch * n)
+                    defer { cols.deallocate() }
+                    BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: inChannels,
+                              a: pw, lda: patch, b: xChunk, ldb: n, c: cols, ldc: n)
+                    let yChunk = out.baseAddress! + ch.offset(outChannels * g.plane)
+                    col2im(cols, batch: ch.count, g, into: yChunk)
+                    if let bv { bv.withPointer { addBias($0, batch: ch.count, channels: outChannels, plane: g.plane, to: yChunk) } }
                 }
-            }
+            } }
         }
     }
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
-        let dcols = Tensor(shape: [g.patchSize, n]) { out in upstream.withPointer { im2col($0, g, into: out.baseAddress!) } }
-        var dx: Tensor?, dw: Tensor?
-        if needed[1] {
-            dw = Tensor.matmul(xm, dcols, transposeB: true).reshaped(ws)
-        }
-        if needed[0] {
-            let dxm = Tensor.matmul(w.reshaped([inChannels, g.patchSize]), dcols)
-            dx = Tensor(shape: x.shape) { out in
-                dxm.withPointer { Tensor.batchMajor($0, batch: batch, channels: inChannels, plane: plane, bias: nil, into: out.baseAddress!) }
+        var dwPartial: [Float]?
+        let dx = optionalBuffer(needed[0], x.value.count) { dxPointer in
+            dwPartial = optionalBuffer(needed[1], chunks.count * inChannels * patch) { dwPointer in
+                nonisolated(unsafe) let (pdwBase, dxBase) = (dwPointer, dxPointer)
+                upstream.withPointer { pg in xm.withUnsafeBufferPointer { pxm in w.withPointer { pw in
+                Parallel.forEach(chunks.count) { ci in
+                    let ch = chunks[ci], n = ch.count * grid
+                    let dcols = UnsafeMutablePointer<Float>.allocate(capacity: patch * n)
+                    defer { dcols.deallocate() }
+                    im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
+                    let xChunk = pxm.baseAddress! + ch.offset(inChannels * grid)
+                    if let pdwBase {
+                        BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
+                                  a: xChunk, lda: n, b: dcols, ldb: n, c: pdwBase + ci * inChannels * patch, ldc: patch)
+                    }
+                    if let dxBase {
+                        let dxm = UnsafeMutablePointer<Float>.allocate(capacity: inChannels * n)
+                        defer { dxm.deallocate() }
+                        BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
+                                  a: pw, lda: patch, b: dcols, ldb: n, c: dxm, ldc: n)
+                        batchMajor(dxm, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
+                                   into: dxBase + ch.offset(inChannels * grid))
+                    }
+                }
+                } } }
             }
         }
-        var result: [Tensor?] = [dx, dw]
-        if bias != nil { result.append(needed[2] ? Tensor.channelSums(upstream) : nil) }
+        var result: [Tensor?] = [dx.map { Tensor(shape: x.shape, scalars: $0) },
+                                 dwPartial.map { sumChunks($0, chunks: chunks.count, shape: ws) }]
+        if bias != nil { result.append(needed[2] ? channelSums(upstream) : nil) }
         return result
     }
 }

@@ -72,7 +72,10 @@ extension Tensor {
             return Tensor(shape: shape) { out in
                 scalars.withUnsafeBufferPointer { a in
                     other.scalars.withUnsafeBufferPointer { b in
-                        for i in 0..<out.count { out[i] = f(a[i], b[i]) }
+                        nonisolated(unsafe) let (a, b, out) = (a, b, out)
+                        Parallel.forEachBlock(out.count) { range in
+                            for i in range { out[i] = f(a[i], b[i]) }
+                        }
                     }
                 }
             }

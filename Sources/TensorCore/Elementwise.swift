@@ -1,12 +1,15 @@
 import Foundation
 
 extension Tensor {
-    /// Elementwise `f(x)`; same shape.
+    /// Elementwise `f(x)`; same shape. Large tensors are split across `Parallel.threadCount` threads.
     @inlinable
     public func map(_ f: (Float) -> Float) -> Tensor {
         Tensor(shape: shape) { out in
             scalars.withUnsafeBufferPointer { a in
-                for i in 0..<out.count { out[i] = f(a[i]) }
+                nonisolated(unsafe) let (a, out) = (a, out)
+                Parallel.forEachBlock(out.count) { range in
+                    for i in range { out[i] = f(a[i]) }
+                }
             }
         }
     }

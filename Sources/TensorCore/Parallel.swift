@@ -1,25 +1,35 @@
 import Dispatch
 
-/// Data-parallel loops over the machine's cores, for memory-bound kernels
-/// (im2col, col2im, layout changes) that OpenBLAS does not cover.
+/// Data-parallel loops over the machine's cores.
 ///
-/// Work is split into `threadCount` contiguous chunks, so the result never
-/// depends on scheduling: every index is handled by exactly one thread with a
-/// fixed order of operations, keeping runs bit-for-bit reproducible.
+/// Untangle does its own threading: OpenBLAS runs single-threaded, and the batch
+/// (or a GEMM's rows) is split into `threadCount` contiguous chunks processed
+/// concurrently. Every index is handled by exactly one thread with a fixed order
+/// of operations, so results depend on the thread count but never on scheduling:
+/// runs are bit-for-bit reproducible for a given `threadCount`. (OpenBLAS's own
+/// threads busy-wait between calls and would compete with these loops for cores.)
 public enum Parallel {
     nonisolated(unsafe) private static var configuredThreads = 1
 
-    /// Threads used by `forEach` (and OpenBLAS, via `setThreadCount`). Default 1.
+    /// Threads used by `forEach` and `chunks`. Default 1.
     public static var threadCount: Int { configuredThreads }
 
-    /// Sets the thread count for `forEach` and for OpenBLAS. Call once at start-up.
+    /// Sets the thread count for Untangle's parallel loops (OpenBLAS stays single-threaded).
+    /// Call once at start-up.
     public static func setThreadCount(_ n: Int) {
         precondition(n >= 1, "Parallel.setThreadCount: need at least 1 thread, got \(n)")
         configuredThreads = n
-        BLAS.setThreadCount(n)
+        BLAS.setThreadCount(1)
     }
 
-    /// Calls `body(i)` for every `i` in `0..<count`, in `threadCount` contiguous chunks.
+    /// `0..<count` split into at most `threadCount` contiguous, non-empty ranges.
+    public static func chunks(_ count: Int) -> [Range<Int>] {
+        let t = Swift.max(1, Swift.min(threadCount, count))
+        return (0..<t).map { (count * $0 / t)..<(count * ($0 + 1) / t) }
+    }
+
+    /// Calls `body(i)` for every `i` in `0..<count`, in `threadCount` contiguous chunks,
+    /// running single-threaded when there are fewer than `minimumPerThread` items per thread.
     /// `body` must write disjoint memory for distinct `i`.
     @inlinable
     public static func forEach(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
@@ -35,5 +45,25 @@ public enum Parallel {
                 for i in start..<end { work(i) }
             }
         }
+    }
+
+    /// Calls `body(range)` on contiguous blocks covering `0..<count`: one block when
+    /// `count < minimumParallelCount` (not worth waking threads), else one per thread.
+    /// Used by elementwise kernels; `body` must write disjoint memory per index.
+    @inlinable
+    public static func forEachBlock(_ count: Int, minimumParallelCount: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        if threadCount == 1 || count < minimumParallelCount {
+            body(0..<count)
+            return
+        }
+        let ranges = chunks(count)
+        forEach(ranges.count) { body(ranges[$0]) }
+    }
+
+    /// Calls `body(chunkIndex, range)` concurrently for each range of `chunks(count)`.
+    @inlinable
+    public static func forEachChunk(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
+        let ranges = chunks(count)
+        forEach(ranges.count) { body($0, ranges[$0]) }
     }
 }

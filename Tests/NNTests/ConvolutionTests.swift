@@ -38,7 +38,8 @@ func naiveConvTranspose2d(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride s: Int, 
 }
 
 /// (kernel, stride, padding, height, width) cases, including dlib's layers and odd sizes.
-let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), (3, 1, 1, 5, 7), (3, 2, 0, 7, 5), (1, 1, 0, 3, 4)]
+let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), (3, 1, 1, 5, 7), (3, 2, 0, 7, 5),
+                                               (1, 1, 0, 3, 4), (5, 1, 2, 2, 3), (4, 3, 2, 5, 6)]
 
 @Suite struct ConvolutionTests {
     @Test(arguments: convCases)
@@ -77,29 +78,41 @@ let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), 
 
     @Test func col2imIsTheAdjointOfIm2col() {
         // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for all x, c.
-        let g = WindowGeometry(batch: 2, channels: 3, height: 7, width: 6, kernel: 3, stride: 2, padding: 1)
-        let x = awayFromZero([2, 3, 7, 6], seed: 13), c = awayFromZero([g.patchSize, g.columnCount], seed: 14)
+        let g = WindowGeometry(channels: 3, height: 7, width: 6, kernel: 3, stride: 2, padding: 1)
+        let x = awayFromZero([2, 3, 7, 6], seed: 13), c = awayFromZero([g.patchSize, 2 * g.gridSize], seed: 14)
         var cols = [Float](repeating: 0, count: c.count), back = [Float](repeating: 0, count: x.count)
-        x.scalars.withUnsafeBufferPointer { px in cols.withUnsafeMutableBufferPointer { im2col(px.baseAddress!, g, into: $0.baseAddress!) } }
-        c.scalars.withUnsafeBufferPointer { pc in back.withUnsafeMutableBufferPointer { col2im(pc.baseAddress!, g, into: $0.baseAddress!) } }
-        let lhs = zip(cols, c.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        let rhs = zip(x.scalars, back).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        x.scalars.withUnsafeBufferPointer { px in
+            cols.withUnsafeMutableBufferPointer { im2col(px.baseAddress!, batch: 2, g, into: $0.baseAddress!) }
+        }
+        c.scalars.withUnsafeBufferPointer { pc in
+            back.withUnsafeMutableBufferPointer { col2im(pc.baseAddress!, batch: 2, g, into: $0.baseAddress!) }
+        }
+        var lhs = 0.0, rhs = 0.0
+        for i in 0..<cols.count { lhs += Double(cols[i]) * Double(c.scalars[i]) }
+        for i in 0..<back.count { rhs += Double(back[i]) * Double(x.scalars[i]) }
         #expect(Swift.abs(lhs - rhs) < 1e-4 * Swift.abs(lhs))
     }
 
-    @Test func parallelKernelsGiveIdenticalResults() {
-        let x = awayFromZero([4, 3, 9, 9], seed: 15), w = awayFromZero([5, 3, 3, 3], seed: 16), b = awayFromZero([5], seed: 17)
-        func run() -> (Tensor, Tensor) {
+    @Test func batchChunksAcrossThreadsAgreeWithOneThread() {
+        // Batch 5 on 2 threads splits unevenly (2 + 3). Outputs and input gradients are computed
+        // per image and must match bit for bit; weight gradients are summed per chunk (to rounding).
+        let x = awayFromZero([5, 3, 9, 9], seed: 15), w = awayFromZero([5, 3, 3, 3], seed: 16), b = awayFromZero([5], seed: 17)
+        let wt = awayFromZero([3, 2, 4, 4], seed: 18)
+        func run() -> [Tensor] {
             let t = Tape()
-            let xi = t.input(x)
-            let y = conv2d(xi, weight: t.constant(w), bias: t.constant(b), stride: 2, padding: 1)
-            return (y.value, t.backward(from: y.squared().sum())[xi]!)
+            let (xi, wi, wti) = (t.input(x), t.input(w), t.input(wt))
+            let y = conv2d(xi, weight: wi, bias: t.constant(b), stride: 2, padding: 1)
+            let z = convTranspose2d(xi, weight: wti, bias: nil, stride: 2, padding: 1)
+            let grads = t.backward(from: y.squared().sum() + z.squared().sum())
+            return [y.value, z.value, grads[xi]!, grads[wi]!, grads[wti]!]
         }
         Parallel.setThreadCount(1)
         let single = run()
         Parallel.setThreadCount(2)
         let double = run()
         Parallel.setThreadCount(1)
-        #expect(single.0 == double.0 && single.1 == double.1)
+        #expect(single[0] == double[0] && single[1] == double[1])
+        #expect(maxAbsDifference(single[2], double[2]) < 1e-4)
+        #expect(maxAbsDifference(single[3], double[3]) < 1e-3 && maxAbsDifference(single[4], double[4]) < 1e-3)
     }
 }
