@@ -12,7 +12,7 @@ let package = Package(
     products: [
         .executable(name: "untangle", targets: ["untangle"]),
         .executable(name: "untangle-bench", targets: ["untangle-bench"]),
-        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models"]),
+        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,15 +26,17 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: releaseSpeed),
         .target(name: "NN", dependencies: ["TensorCore", "Autodiff"], swiftSettings: releaseSpeed),
         .target(name: "Optimizers", dependencies: ["TensorCore", "NN"], swiftSettings: releaseSpeed),
+        .target(name: "ImageIO", dependencies: ["CPNG", "TensorCore"]),
+        .target(name: "Datasets", dependencies: ["CPNG", "TensorCore", "ImageIO"], swiftSettings: releaseSpeed),
         .target(name: "Models", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers"],
                 swiftSettings: releaseSpeed),
         .executableTarget(
             name: "untangle",
-            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models",
+            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "untangle-bench",
-            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models",
+            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: releaseSpeed),
         .target(name: "TestSupport", dependencies: ["TensorCore", "Autodiff"], path: "Tests/TestSupport"),
@@ -42,6 +44,8 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["TensorCore", "Autodiff", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["TensorCore", "Datasets", "ImageIO", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]

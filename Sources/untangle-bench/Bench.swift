@@ -1,5 +1,6 @@
 import ArgumentParser
 import Autodiff
+import Datasets
 import Foundation
 import Models
 import NN
@@ -11,7 +12,52 @@ struct UntangleBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "untangle-bench",
         abstract: "Speed benchmarks for Untangle (run with `swift run -c release untangle-bench …`).",
-        subcommands: [TrainStep.self])
+        subcommands: [TrainStep.self, DataLoading.self])
+}
+
+/// Seconds per call of `body`, timed over `repetitions` calls after one warm-up call.
+func secondsPerCall(_ repetitions: Int, _ body: () -> Void) -> Double {
+    body()
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<repetitions { body() }
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repetitions)
+}
+
+/// One β-VAE training step of the dlib conv VAE on `x` (forward, backward, Adam).
+func convTrainingStep(model: VAE, adam: Adam, x: Tensor, rng: inout RandomGenerator) -> Float {
+    let tape = Tape()
+    let parts = model.lossParts(tape.constant(x), noise: rng.normal([x.shape[0], model.latentCount]), beta: 4)
+    tape.backward(from: parts.total)
+    adam.step(model.parameters)
+    return parts.total.value.scalar
+}
+
+/// Batches/s of sampling training batches, against the training-step rate measured in the same run.
+struct DataLoading: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Batches/s of sampling 64 images (dsprites, lesions) vs. dlib conv VAE training steps/s.")
+
+    @Option(help: "Threads.") var threads = 2
+    @Option(help: "Timed batches per data set.") var batches = 200
+    @Option(help: "Timed training steps.") var steps = 20
+
+    func run() {
+        Parallel.setThreadCount(threads)
+        Memory.keepLargeBuffersResident()
+        var rng = RandomGenerator(seed: 0)
+        let model = VAE(architecture: .conv, imageShape: [1, 64, 64], latentCount: 10, seed: 0)
+        let adam = Adam()
+        let x = DSprites().sample(64, rng: &rng).images
+        let stepRate = 1 / secondsPerCall(steps) { _ = convTrainingStep(model: model, adam: adam, x: x, rng: &rng) }
+        print(String(format: "training steps/s (dlib conv VAE, B 64): %.2f", stepRate))
+        let sets: [any GroundTruthDataset] = [DSprites(), Lesions()]
+        for data in sets {
+            let rate = 1 / secondsPerCall(batches) { _ = data.sample(64, rng: &rng) }
+            print(String(format: "%-9@ batches/s of 64: %8.1f  = %6.1f× the training step rate",
+                         data.name as NSString, rate, rate / stepRate))
+        }
+    }
 }
 
 /// Images/s of one full β-VAE training step on the dlib conv VAE, against PyTorch.
@@ -54,13 +100,7 @@ struct TrainStep: ParsableCommand {
         var rng = RandomGenerator(seed: 1)
         // Same input statistics as the reference: Bernoulli(0.1) pixels.
         let x = rng.uniform([batch, 1, 64, 64]).map { $0 > 0.9 ? 1 : 0 }
-        func step() -> Float {
-            let tape = Tape()
-            let parts = model.lossParts(tape.constant(x), noise: rng.normal([batch, 10]), beta: 4)
-            tape.backward(from: parts.total)
-            adam.step(model.parameters)
-            return parts.total.value.scalar
-        }
+        func step() -> Float { convTrainingStep(model: model, adam: adam, x: x, rng: &rng) }
         for _ in 0..<warmup { _ = step() }
         let start = DispatchTime.now().uptimeNanoseconds
         var loss: Float = 0

@@ -59,3 +59,23 @@ enum CLI {
         #expect(output.contains("--steps must be positive"))
     }
 }
+
+@Suite struct DataShowCLITests {
+    @Test func writesGridSamplesAndPrintsTheFactorTable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-cli-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (status, output) = try CLI.run(["data", "show", "lesions", "--count", "6", "--columns", "3", "--output", dir])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("blur") && output.contains("malignant ⇔ size ≥ 8.5 px and blur ≥ 3 px"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/lesions-grid.png"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/lesions-masks.png"))
+        let samples = try FileManager.default.contentsOfDirectory(atPath: dir + "/lesions-samples")
+        #expect(samples.count == 6 && samples.allSatisfy { $0.contains("size=") && $0.contains("label=") })
+    }
+
+    @Test func unknownDatasetFailsWithAMessage() throws {
+        let (status, output) = try CLI.run(["data", "show", "mnist"])
+        #expect(status != 0)
+        #expect(output.contains("unknown data set 'mnist'"))
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import ImageIO
+import TensorCore
+
+/// A directory of PNG images (grey or RGB, any bit depth) with an optional CSV of
+/// labels and attributes, read with libpng.
+///
+/// - Files: every `*.png` directly in the directory, sorted by name.
+/// - Channels: grey if all images are grey, else RGB (grey images are replicated).
+/// - Size: all images must share one size, unless `resize` is set; then each is
+///   centre-cropped to its largest centred square and resampled to `size × size`
+///   by exact area weighting (a box filter: averages when shrinking, close to
+///   nearest-neighbour when enlarging).
+/// - CSV: a header row; the column `file` (or `filename`, `image`, else the first)
+///   names the PNG; every other column is an attribute. With `labelColumn`, that
+///   column's distinct values (sorted) become the class labels. Every image needs a
+///   row and a non-empty label.
+public struct ImageFolder: LabeledDataset {
+    public let name: String
+    public let imageShape: [Int]
+    /// File names, in index order.
+    public let files: [String]
+    /// Attribute columns from the CSV: column name → value per image.
+    public let attributes: [String: [String]]
+    /// Label class names (sorted distinct values of the label column); empty without labels.
+    public let labelNames: [String]
+    private let labels: [Int]
+    private let pixels: [UInt8]
+
+    /// Loads `directory`; see the type's documentation for the rules.
+    public init(directory: String, labelsCSV: String? = nil, labelColumn: String? = nil,
+                resize: Bool = false, size: Int = 64) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataError(directory, "no such directory")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.lowercased().hasSuffix(".png") }.sorted()
+        guard !files.isEmpty else { throw DataError(directory, "contains no .png files") }
+        var images: [RasterImage] = []
+        for file in files {
+            let path = (directory as NSString).appendingPathComponent(file)
+            do {
+                var image = try PNGFile.read(path)
+                if resize { image = ImageFolder.cropAndResize(image, to: size) }
+                images.append(image)
+            } catch let error as ImageIOError {
+                throw DataError(path, "unreadable image: \(error)")
+            }
+        }
+        let first = images[0]
+        if let k = images.firstIndex(where: { $0.width != first.width || $0.height != first.height }) {
+            throw DataError((directory as NSString).appendingPathComponent(files[k]),
+                            "is \(images[k].width)×\(images[k].height) but \(files[0]) is \(first.width)×\(first.height); all images must share one size (or use resize)")
+        }
+        let channels = images.contains { $0.channels == 3 } ? 3 : 1
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(images.count * first.width * first.height * channels)
+        for image in images {
+            if image.channels == channels { pixels += image.pixels } else { for v in image.pixels { pixels += [v, v, v] } }
+        }
+        self.name = URL(fileURLWithPath: directory).lastPathComponent
+        self.imageShape = [channels, first.height, first.width]
+        self.files = files
+        self.pixels = pixels
+
+        guard let labelsCSV else {
+            if let labelColumn { throw DataError(directory, "label column '\(labelColumn)' given without a labels CSV") }
+            attributes = [:]; labelNames = []; labels = []
+            return
+        }
+        let table = try CSVTable(path: labelsCSV)
+        let keyColumn = ["file", "filename", "image"].first { table.header.contains($0) } ?? table.header[0]
+        let keyIndex = table.header.firstIndex(of: keyColumn)!
+        var rowOf: [String: Int] = [:]
+        for (r, row) in table.rows.enumerated() { rowOf[row[keyIndex]] = r }
+        for name in rowOf.keys where !files.contains(name) {
+            throw DataError(labelsCSV, "row for '\(name)' names no PNG in \(directory)")
+        }
+        var attributes: [String: [String]] = [:]
+        for (c, column) in table.header.enumerated() where c != keyIndex {
+            attributes[column] = try files.map { file in
+                guard let r = rowOf[file] else { throw DataError(labelsCSV, "no row for image '\(file)'") }
+                return table.rows[r][c]
+            }
+        }
+        self.attributes = attributes
+        if let labelColumn {
+            guard let values = attributes[labelColumn] else {
+                throw DataError(labelsCSV, "no column '\(labelColumn)' (columns: \(table.header.joined(separator: ", ")))")
+            }
+            if let k = values.firstIndex(where: { $0.isEmpty }) {
+                throw DataError(labelsCSV, "missing label '\(labelColumn)' for image '\(files[k])'")
+            }
+            let names = Array(Set(values)).sorted()
+            labelNames = names
+            labels = values.map { names.firstIndex(of: $0)! }
+        } else {
+            labelNames = []; labels = []
+        }
+    }
+
+    public var count: Int { files.count }
+
+    public func label(of index: Int) -> Int {
+        precondition(!labels.isEmpty, "\(name): no labels were loaded (give a labels CSV and a label column)")
+        return labels[index]
+    }
+
+    public func render(_ index: Int, into out: UnsafeMutablePointer<Float>) {
+        let (c, h, w) = (imageShape[0], imageShape[1], imageShape[2])
+        let plane = h * w
+        pixels.withUnsafeBufferPointer { p in
+            let base = index * plane * c
+            for i in 0..<plane { for ch in 0..<c { out[ch * plane + i] = Float(p[base + i * c + ch]) / 255 } }
+        }
+    }
+
+    /// Centre-crops `image` to its largest centred square and resamples it to `size × size`
+    /// with an exact box filter (each output pixel averages the source area it covers).
+    public static func cropAndResize(_ image: RasterImage, to size: Int) -> RasterImage {
+        let side = min(image.width, image.height)
+        let (x0, y0) = ((image.width - side) / 2, (image.height - side) / 2)
+        let c = image.channels
+        let scale = Double(side) / Double(size)
+        var out = [UInt8](repeating: 0, count: size * size * c)
+        // Coverage of source cells [k, k+1) by the interval [a, b).
+        func spans(_ o: Int) -> [(Int, Double)] {
+            let a = Double(o) * scale, b = Double(o + 1) * scale
+            return (Int(a.rounded(.down))..<min(side, Int(b.rounded(.up)))).map { k in
+                (k, min(b, Double(k + 1)) - max(a, Double(k)))
+            }
+        }
+        let columnSpans = (0..<size).map(spans)
+        for oy in 0..<size {
+            let rowSpan = spans(oy)
+            for ox in 0..<size {
+                for ch in 0..<c {
+                    var sum = 0.0, weight = 0.0
+                    for (sy, wy) in rowSpan {
+                        for (sx, wx) in columnSpans[ox] {
+                            sum += wy * wx * Double(image.pixels[((y0 + sy) * image.width + x0 + sx) * c + ch])
+                            weight += wy * wx
+                        }
+                    }
+                    out[(oy * size + ox) * c + ch] = UInt8((sum / weight).rounded())
+                }
+            }
+        }
+        return RasterImage(width: size, height: size, channels: c, pixels: out)
+    }
+}
+
+/// A small CSV reader: header row, comma-separated fields, double-quoted fields with `""` escapes.
+struct CSVTable {
+    var header: [String]
+    var rows: [[String]]
+
+    init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(path, "cannot read the CSV file") }
+        guard let text = String(data: data, encoding: .utf8) else { throw DataError(path, "not UTF-8 text") }
+        var lines = text.split(omittingEmptySubsequences: true) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }.map(String.init)
+        guard !lines.isEmpty else { throw DataError(path, "empty CSV file") }
+        header = CSVTable.fields(lines.removeFirst())
+        rows = []
+        for (k, line) in lines.enumerated() {
+            let f = CSVTable.fields(line)
+            guard f.count == header.count else {
+                throw DataError(path, "line \(k + 2) has \(f.count) fields, the header has \(header.count)")
+            }
+            rows.append(f)
+        }
+    }
+
+    static func fields(_ line: String) -> [String] {
+        var out: [String] = [], field = "", quoted = false
+        var chars = Array(line)[...]
+        while let ch = chars.popFirst() {
+            if quoted {
+                if ch == "\"" {
+                    if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
+                } else { field.append(ch) }
+            } else if ch == "\"" {
+                quoted = true
+            } else if ch == "," {
+                out.append(field.trimmingCharacters(in: .whitespaces)); field = ""
+            } else { field.append(ch) }
+        }
+        out.append(field.trimmingCharacters(in: .whitespaces))
+        return out
+    }
+}

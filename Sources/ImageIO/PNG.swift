@@ -1,0 +1,141 @@
+import CPNG
+import Foundation
+import TensorCore
+
+/// Errors reading or writing image files; each names the file.
+public enum ImageIOError: Error, CustomStringConvertible, Equatable {
+    /// The file could not be decoded (not a PNG, truncated, unsupported).
+    case unreadable(path: String, reason: String)
+    /// The file could not be written.
+    case unwritable(path: String, reason: String)
+    /// Pixel data of the wrong shape was given.
+    case badShape(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): return "\(path): cannot read image: \(reason)"
+        case .unwritable(let path, let reason): return "\(path): cannot write image: \(reason)"
+        case .badShape(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+}
+
+/// An 8-bit image in memory: `height × width × channels` bytes, row-major, channels interleaved.
+public struct RasterImage: Equatable, Sendable {
+    /// Width and height in pixels.
+    public var width: Int, height: Int
+    /// 1 (grey) or 3 (RGB).
+    public var channels: Int
+    /// `height·width·channels` bytes, rows top to bottom.
+    public var pixels: [UInt8]
+
+    /// An image from interleaved `pixels`.
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        precondition(channels == 1 || channels == 3, "RasterImage: channels must be 1 or 3, got \(channels)")
+        precondition(pixels.count == width * height * channels,
+                     "RasterImage: \(pixels.count) bytes for \(width)×\(height)×\(channels)")
+        self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
+    }
+
+    /// A planar `[C, H, W]` tensor with values in [0, 1] (byte / 255).
+    public func tensor() -> Tensor {
+        let plane = width * height
+        return Tensor(shape: [channels, height, width]) { out in
+            for i in 0..<plane { for c in 0..<channels { out[c * plane + i] = Float(pixels[i * channels + c]) / 255 } }
+        }
+    }
+
+    /// An image from a `[C, H, W]` (or `[H, W]`) tensor; values are clipped to [0, 1] and rounded to bytes.
+    public init(tensor: Tensor) {
+        let t = tensor.rank == 2 ? tensor.reshaped([1] + tensor.shape) : tensor
+        precondition(t.rank == 3 && (t.shape[0] == 1 || t.shape[0] == 3),
+                     "RasterImage(tensor:): want [1|3, H, W], got \(tensor.shape)")
+        let (c, h, w) = (t.shape[0], t.shape[1], t.shape[2])
+        var bytes = [UInt8](repeating: 0, count: c * h * w)
+        for i in 0..<(h * w) {
+            for ch in 0..<c {
+                let v = t.scalars[ch * h * w + i]
+                bytes[i * c + ch] = UInt8((min(max(v.isNaN ? 0 : v, 0), 1) * 255).rounded())
+            }
+        }
+        self.init(width: w, height: h, channels: c, pixels: bytes)
+    }
+}
+
+/// PNG reading and writing through libpng's simplified API.
+public enum PNGFile {
+    // png.h's PNG_FORMAT_GRAY (0) and PNG_FORMAT_RGB (PNG_FORMAT_FLAG_COLOR, 2); nested macros do not import.
+    private static let formatGray: png_uint_32 = 0
+    private static let formatRGB: png_uint_32 = 2
+
+    /// Reads any PNG (grey, grey+alpha, RGB, RGBA, palette, 1–16 bit) as 8-bit grey
+    /// (`channels` 1) or RGB (3). Alpha is composited onto black; 16-bit is scaled to 8.
+    /// `channels` nil keeps grey images grey and makes everything else RGB.
+    public static func read(_ path: String, channels: Int? = nil) throws -> RasterImage {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ImageIOError.unreadable(path: path, reason: "no such file")
+        }
+        var image = png_image()
+        image.version = png_uint_32(PNG_IMAGE_VERSION)
+        guard png_image_begin_read_from_file(&image, path) != 0 else {
+            throw ImageIOError.unreadable(path: path, reason: message(of: &image))
+        }
+        let isColor = image.format & png_uint_32(PNG_FORMAT_FLAG_COLOR) != 0
+        let outChannels = channels ?? (isColor ? 3 : 1)
+        guard outChannels == 1 || outChannels == 3 else {
+            png_image_free(&image)
+            throw ImageIOError.badShape(path: path, reason: "channels must be 1 or 3, got \(outChannels)")
+        }
+        image.format = outChannels == 3 ? formatRGB : formatGray
+        let (w, h) = (Int(image.width), Int(image.height))
+        var pixels = [UInt8](repeating: 0, count: w * h * outChannels)
+        var background = png_color(red: 0, green: 0, blue: 0)
+        let ok = pixels.withUnsafeMutableBytes { buffer in
+            png_image_finish_read(&image, &background, buffer.baseAddress, 0, nil)
+        }
+        guard ok != 0 else {
+            let reason = message(of: &image)
+            png_image_free(&image)
+            throw ImageIOError.unreadable(path: path, reason: reason)
+        }
+        return RasterImage(width: w, height: h, channels: outChannels, pixels: pixels)
+    }
+
+    /// Writes `image` as an 8-bit grey or RGB PNG, atomically (temporary file, then rename),
+    /// creating the parent directory. The bytes depend only on the pixels.
+    public static func write(_ image: RasterImage, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw ImageIOError.unwritable(path: path, reason: "cannot create its directory: \(error.localizedDescription)")
+        }
+        let temporary = path + ".tmp-\(getpid())"
+        var png = png_image()
+        png.version = png_uint_32(PNG_IMAGE_VERSION)
+        png.width = png_uint_32(image.width)
+        png.height = png_uint_32(image.height)
+        png.format = image.channels == 3 ? formatRGB : formatGray
+        let ok = image.pixels.withUnsafeBytes { buffer in
+            png_image_write_to_file(&png, temporary, 0, buffer.baseAddress, 0, nil)
+        }
+        guard ok != 0 else {
+            let reason = message(of: &png)
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ImageIOError.unwritable(path: path, reason: reason)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ImageIOError.unwritable(path: path, reason: reason)
+        }
+    }
+
+    private static func message(of image: inout png_image) -> String {
+        withUnsafeBytes(of: &image.message) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            let text = String(decoding: bytes, as: UTF8.self)
+            return text.isEmpty ? "libpng error" : text
+        }
+    }
+}
