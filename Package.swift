@@ -12,10 +12,11 @@ let package = Package(
     products: [
         .executable(name: "untangle", targets: ["untangle"]),
         .executable(name: "untangle-bench", targets: ["untangle-bench"]),
-        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO"]),
+        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -30,9 +31,13 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["CPNG", "TensorCore", "ImageIO"], swiftSettings: releaseSpeed),
         .target(name: "Models", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers"],
                 swiftSettings: releaseSpeed),
+        .target(name: "Experiments",
+                dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO",
+                               .product(name: "TOMLKit", package: "TOMLKit")],
+                swiftSettings: releaseSpeed),
         .executableTarget(
             name: "untangle",
-            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO",
+            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Experiments",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "untangle-bench",
@@ -43,10 +48,11 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["TensorCore", "Autodiff", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "TestSupport"],
+        .testTarget(name: "ModelsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["TensorCore", "Datasets", "ImageIO", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "Experiments", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

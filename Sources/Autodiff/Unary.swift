@@ -28,6 +28,12 @@ extension Variable {
         return derived(y) { g, _ in [g.zipWith(y) { $0 / (2 * $1) }] }
     }
 
+    /// `|x|`. f′ = sign(x) (0 at x = 0, the subgradient PyTorch also uses).
+    public func abs() -> Variable {
+        let x = value
+        return derived(x.map { Swift.abs($0) }) { g, _ in [g.zipWith(x) { $1 > 0 ? $0 : ($1 < 0 ? -$0 : 0) }] }
+    }
+
     /// `max(x, 0)`. f′ = 1 where x > 0, else 0.
     public func relu() -> Variable { leakyRelu(slope: 0) }
 

@@ -123,3 +123,12 @@ extension GroundTruthDataset {
         return (images(classes: classes), classes)
     }
 }
+
+extension ImageDataset {
+    /// A training batch `[n, C, H, W]`: uniformly sampled factor combinations for a
+    /// ground-truth data set, uniformly sampled images otherwise.
+    public func sampleBatch(_ n: Int, rng: inout RandomGenerator) -> Tensor {
+        if let grid = self as? any GroundTruthDataset { return grid.sample(n, rng: &rng).images }
+        return images((0..<n).map { _ in rng.int(below: count) })
+    }
+}

@@ -42,6 +42,7 @@ import Testing
         expectGradients([a]) { $0[0].squared() }
         expectGradients([positive]) { $0[0].sqrt() }
         expectGradients([a]) { $0[0].relu() }
+        expectGradients([a]) { $0[0].abs() }
         expectGradients([a]) { $0[0].leakyRelu(slope: 0.2) }
         expectGradients([a * 4]) { $0[0].sigmoid() }
         expectGradients([a * 2]) { $0[0].tanh() }

@@ -79,3 +79,45 @@ enum CLI {
         #expect(output.contains("unknown data set 'mnist'"))
     }
 }
+
+@Suite struct TrainCLITests {
+    @Test func trainThenReconstruct() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-train-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/tiny.toml"
+        try """
+        [experiment]
+        name = "cli"
+        [model]
+        architecture = "mlp"
+        hidden = [16]
+        latents = 2
+        [training]
+        batch_size = 8
+        checkpoint_every = 5
+        threads = 1
+        [evaluation]
+        held_out = 16
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let (status, output) = try CLI.run(["train", "--config", config, "--steps", "12", "--set", "model.beta=2", "--results", dir])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("held-out (16 images)") && output.contains("step 12/12"))
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir + "/cli")
+        #expect(runs.count == 1)
+        let run = dir + "/cli/" + runs[0]
+        #expect(try String(contentsOfFile: run + "/config.toml", encoding: .utf8).contains("beta = 2.0"))
+        let (again, message) = try CLI.run(["train", "--config", config, "--steps", "12", "--set", "model.beta=2", "--results", dir])
+        #expect(again != 0 && message.contains("finished run"), "\(message)")
+        let (rs, ro) = try CLI.run(["reconstruct", run, "--count", "3"])
+        #expect(rs == 0 && FileManager.default.fileExists(atPath: run + "/reconstructions.png"), "\(ro)")
+    }
+
+    @Test func badConfigKeyFailsNamingIt() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-\(UUID()).toml").path
+        try "[experiment]\nname = \"x\"\n[model]\nbta = 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (status, output) = try CLI.run(["train", "--config", path])
+        #expect(status != 0 && output.contains("unknown key model.bta"), "\(output)")
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import Models
+
+/// A training experiment, as written in `Experiments/<name>.toml`.
+///
+/// ```toml
+/// [experiment]
+/// name = "quickstart"          # run directories go to Results/<name>/<run-id>/
+/// seed = 0
+///
+/// [data]
+/// dataset = "dsprites"         # any DatasetSpec: dsprites, dsprites:FILE.npz, lesions, images:DIR
+///
+/// [model]
+/// kind = "beta-vae"            # beta-vae | annealed-vae | factor-vae | dip-vae-1 | dip-vae-2 | beta-tcvae
+/// architecture = "conv"        # conv (dlib, 64×64) | mlp
+/// hidden = [1200, 1200]        # mlp widths
+/// latents = 10
+/// beta = 4.0                   # β-VAE, β-TCVAE
+/// capacity_max = 25.0          # AnnealedVAE Cmax (nats), reached after capacity_steps
+/// capacity_steps = 100000
+/// gamma = 1000.0               # AnnealedVAE γ (default 1000); FactorVAE γ (default 10)
+/// lambda_od = 10.0             # DIP-VAE λod; lambda_d defaults to 10·λod (I) or λod (II)
+///
+/// [training]
+/// steps = 300000
+/// batch_size = 64
+/// learning_rate = 1e-4         # Adam β1 0.9, β2 0.999, ε 1e-8 (beta1, beta2, epsilon)
+/// threads = 2
+/// checkpoint_every = 1000      # keep_checkpoints = 2 most recent
+/// log_every = 1                # log.csv rows: means over this many steps
+/// discriminator_learning_rate = 1e-4   # FactorVAE (β1 0.5, β2 0.9)
+///
+/// [evaluation]
+/// held_out = 1024              # held-out images for the final ELBO in metrics.json
+/// ```
+/// Every key is optional except `experiment.name`; unknown keys are errors.
+public struct ExperimentConfig: Equatable, Sendable {
+    public var name: String
+    public var description: String = ""
+    public var seed: UInt64 = 0
+    public var dataset: String = "dsprites"
+    public var architecture: Architecture = .conv
+    public var latentCount: Int = 10
+    public var objective = ObjectiveSettings(kind: .betaVAE)
+    public var steps: Int = 300_000
+    public var batchSize: Int = 64
+    public var learningRate: Float = 1e-4, adamBeta1: Float = 0.9, adamBeta2: Float = 0.999, adamEpsilon: Float = 1e-8
+    public var threads: Int = 2
+    public var checkpointEvery: Int = 1000, keepCheckpoints: Int = 2, logEvery: Int = 1
+    public var discriminatorLearningRate: Float = 1e-4, discriminatorBeta1: Float = 0.5, discriminatorBeta2: Float = 0.9
+    public var heldOut: Int = 1024
+
+    /// Defaults with the given experiment name.
+    public init(name: String) { self.name = name }
+
+    /// Sections and keys a config may contain.
+    static let schema: [String: Set<String>] = [
+        "experiment": ["name", "description", "seed"],
+        "data": ["dataset"],
+        "model": ["kind", "architecture", "hidden", "latents", "beta", "capacity_max", "capacity_steps", "gamma",
+                  "lambda_od", "lambda_d"],
+        "training": ["steps", "batch_size", "learning_rate", "beta1", "beta2", "epsilon", "threads", "checkpoint_every",
+                     "keep_checkpoints", "log_every", "discriminator_learning_rate", "discriminator_beta1",
+                     "discriminator_beta2"],
+        "evaluation": ["held_out"],
+    ]
+
+    /// Loads `path`, applies `overrides` (`section.key=value`), and validates everything.
+    public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {
+        var root = try ConfigValue.readTOML(path)
+        for o in overrides {
+            guard let eq = o.firstIndex(of: "=") else { throw ConfigError("--set \(o)", "overrides are written section.key=value") }
+            try ConfigValue.set(ConfigValue.parseOverride(String(o[o.index(after: eq)...])), at: String(o[..<eq]), in: &root)
+        }
+        return try ExperimentConfig(root, source: path)
+    }
+
+    /// Builds and validates a config from a parsed document; errors name `source` and the key.
+    public init(_ root: [String: ConfigValue], source: String) throws {
+        for (section, value) in root {
+            guard let keys = ExperimentConfig.schema[section] else {
+                throw ConfigError(source, "unknown section [\(section)] (known: \(ExperimentConfig.schema.keys.sorted().joined(separator: ", ")))")
+            }
+            guard case .table(let table) = value else { throw ConfigError(source, "'\(section)' must be a [section]") }
+            if let bad = table.keys.sorted().first(where: { !keys.contains($0) }) {
+                throw ConfigError(source, "unknown key \(section).\(bad) (known: \(keys.sorted().joined(separator: ", ")))")
+            }
+        }
+        let r = ConfigReader(root: root, source: source)
+        guard let name = try r.string("experiment.name") else { throw ConfigError(source, "experiment.name is required") }
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw ConfigError(source, "experiment.name '\(name)' must be letters, digits, '-', '_' or '.'")
+        }
+        self.init(name: name)
+        description = try r.string("experiment.description") ?? ""
+        seed = UInt64(try r.integer("experiment.seed", atLeast: 0) ?? 0)
+        dataset = try r.string("data.dataset") ?? dataset
+        switch try r.string("model.architecture") ?? "conv" {
+        case "conv": architecture = .conv
+        case "mlp": architecture = .mlp(hidden: try r.integers("model.hidden", atLeast: 1) ?? [1200, 1200])
+        case let other: throw ConfigError(source, "model.architecture: '\(other)' is not conv or mlp")
+        }
+        latentCount = try r.integer("model.latents", atLeast: 1) ?? latentCount
+        let kindName = try r.string("model.kind") ?? "beta-vae"
+        guard let kind = ModelKind(rawValue: kindName) else {
+            throw ConfigError(source, "model.kind: '\(kindName)' is not one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        objective = ObjectiveSettings(kind: kind, beta: try r.float("model.beta", atLeast: 0),
+                                      capacityMax: try r.float("model.capacity_max", atLeast: 0),
+                                      capacitySteps: try r.integer("model.capacity_steps", atLeast: 1),
+                                      gamma: try r.float("model.gamma", atLeast: 0),
+                                      lambdaOffDiagonal: try r.float("model.lambda_od", atLeast: 0),
+                                      lambdaDiagonal: try r.float("model.lambda_d", atLeast: 0))
+        steps = try r.integer("training.steps", atLeast: 1) ?? steps
+        batchSize = try r.integer("training.batch_size", atLeast: 2) ?? batchSize
+        learningRate = try r.float("training.learning_rate", above: 0) ?? learningRate
+        adamBeta1 = try r.float("training.beta1", atLeast: 0, below: 1) ?? adamBeta1
+        adamBeta2 = try r.float("training.beta2", atLeast: 0, below: 1) ?? adamBeta2
+        adamEpsilon = try r.float("training.epsilon", above: 0) ?? adamEpsilon
+        threads = try r.integer("training.threads", atLeast: 1) ?? threads
+        checkpointEvery = try r.integer("training.checkpoint_every", atLeast: 1) ?? checkpointEvery
+        keepCheckpoints = try r.integer("training.keep_checkpoints", atLeast: 1) ?? keepCheckpoints
+        logEvery = try r.integer("training.log_every", atLeast: 1) ?? logEvery
+        guard checkpointEvery % logEvery == 0 else {
+            throw ConfigError(source, "training.checkpoint_every (\(checkpointEvery)) must be a multiple of training.log_every (\(logEvery)), so that a resumed run logs exactly as an uninterrupted one")
+        }
+        discriminatorLearningRate = try r.float("training.discriminator_learning_rate", above: 0) ?? discriminatorLearningRate
+        discriminatorBeta1 = try r.float("training.discriminator_beta1", atLeast: 0, below: 1) ?? discriminatorBeta1
+        discriminatorBeta2 = try r.float("training.discriminator_beta2", atLeast: 0, below: 1) ?? discriminatorBeta2
+        heldOut = try r.integer("evaluation.held_out", atLeast: 1) ?? heldOut
+    }
+
+    /// The fully resolved config (every default filled in), as a document.
+    public var resolved: [String: ConfigValue] {
+        var model: [String: ConfigValue] = [
+            "kind": .string(objective.kind.rawValue), "latents": .integer(latentCount),
+        ]
+        switch architecture {
+        case .conv: model["architecture"] = .string("conv")
+        case .mlp(let hidden):
+            model["architecture"] = .string("mlp")
+            model["hidden"] = .array(hidden.map { .integer($0) })
+        }
+        switch objective.kind {
+        case .betaVAE: model["beta"] = .number(objective.beta)
+        case .betaTCVAE: model["beta"] = .number(objective.beta)
+        case .annealedVAE:
+            model["capacity_max"] = .number(objective.capacityMax)
+            model["capacity_steps"] = .integer(objective.capacitySteps)
+            model["gamma"] = .number(objective.gamma)
+        case .factorVAE: model["gamma"] = .number(objective.gamma)
+        case .dipVAE1, .dipVAE2:
+            model["lambda_od"] = .number(objective.lambdaOffDiagonal)
+            model["lambda_d"] = .number(objective.lambdaDiagonal)
+        }
+        var training: [String: ConfigValue] = [
+            "steps": .integer(steps), "batch_size": .integer(batchSize), "learning_rate": .number(learningRate),
+            "beta1": .number(adamBeta1), "beta2": .number(adamBeta2), "epsilon": .number(adamEpsilon),
+            "threads": .integer(threads), "checkpoint_every": .integer(checkpointEvery),
+            "keep_checkpoints": .integer(keepCheckpoints), "log_every": .integer(logEvery),
+        ]
+        if objective.kind == .factorVAE {
+            training["discriminator_learning_rate"] = .number(discriminatorLearningRate)
+            training["discriminator_beta1"] = .number(discriminatorBeta1)
+            training["discriminator_beta2"] = .number(discriminatorBeta2)
+        }
+        var experiment: [String: ConfigValue] = ["name": .string(name), "seed": .integer(Int(seed))]
+        if !description.isEmpty { experiment["description"] = .string(description) }
+        return ["experiment": .table(experiment), "data": .table(["dataset": .string(dataset)]), "model": .table(model),
+                "training": .table(training), "evaluation": .table(["held_out": .integer(heldOut)])]
+    }
+
+    /// The resolved config as TOML text (deterministic: sorted keys).
+    public var resolvedTOML: String { ConfigValue.renderTOML(resolved) }
+
+    /// A stable run id: 12 hex digits of the FNV-1a 64-bit hash of the resolved TOML,
+    /// excluding the free-text description.
+    public var runID: String {
+        var copy = self
+        copy.description = ""
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in copy.resolvedTOML.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return String(String(hash, radix: 16).leftPadded(to: 16).prefix(12))
+    }
+}
+
+extension ConfigValue {
+    /// A float config value holding the shortest decimal that round-trips `value` (0.9, not 0.8999999761…).
+    static func number(_ value: Float) -> ConfigValue { .float(Double("\(value)") ?? Double(value)) }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}
+
+/// Typed, validated access to `section.key` values; errors name the file and the key.
+struct ConfigReader {
+    let root: [String: ConfigValue], source: String
+
+    func value(_ path: String) -> ConfigValue? {
+        let parts = path.split(separator: ".").map(String.init)
+        guard case .table(let t)? = root[parts[0]] else { return nil }
+        return t[parts[1]]
+    }
+
+    func string(_ path: String) throws -> String? {
+        guard let v = value(path) else { return nil }
+        guard case .string(let s) = v else { throw ConfigError(source, "\(path): expected a string, got \(v)") }
+        return s
+    }
+
+    func integer(_ path: String, atLeast minimum: Int) throws -> Int? {
+        guard let v = value(path) else { return nil }
+        guard case .integer(let i) = v else { throw ConfigError(source, "\(path): expected an integer, got \(v)") }
+        guard i >= minimum else { throw ConfigError(source, "\(path): must be ≥ \(minimum), got \(i)") }
+        return i
+    }
+
+    func integers(_ path: String, atLeast minimum: Int) throws -> [Int]? {
+        guard let v = value(path) else { return nil }
+        guard case .array(let a) = v, !a.isEmpty else { throw ConfigError(source, "\(path): expected a non-empty array of integers, got \(v)") }
+        return try a.map {
+            guard case .integer(let i) = $0, i >= minimum else { throw ConfigError(source, "\(path): entries must be integers ≥ \(minimum), got \($0)") }
+            return i
+        }
+    }
+
+    func float(_ path: String, atLeast minimum: Float? = nil, above lower: Float? = nil, below upper: Float? = nil) throws -> Float? {
+        guard let v = value(path) else { return nil }
+        let x: Double
+        switch v {
+        case .float(let d): x = d
+        case .integer(let i): x = Double(i)
+        default: throw ConfigError(source, "\(path): expected a number, got \(v)")
+        }
+        guard x.isFinite else { throw ConfigError(source, "\(path): must be finite, got \(v)") }
+        let f = Float(x)
+        if let minimum, f < minimum { throw ConfigError(source, "\(path): must be ≥ \(minimum), got \(v)") }
+        if let lower, f <= lower { throw ConfigError(source, "\(path): must be > \(lower), got \(v)") }
+        if let upper, f >= upper { throw ConfigError(source, "\(path): must be < \(upper), got \(v)") }
+        return f
+    }
+}

@@ -1,0 +1,69 @@
+import Autodiff
+import Datasets
+import Foundation
+import ImageIO
+import Models
+import NN
+import TensorCore
+
+/// A trained model loaded back from its run directory.
+public struct TrainedRun {
+    public let run: RunDirectory
+    public let config: ExperimentConfig
+    public let dataset: any ImageDataset
+    public let model: VAE
+
+    /// Loads the config, the data set and the weights (`model.safetensors`, else the newest checkpoint).
+    public init(path: String) throws {
+        run = try RunDirectory(existing: path)
+        config = try run.loadConfig()
+        let trainer = try Trainer(config: config, resultsRoot: "/nonexistent")
+        dataset = trainer.dataset
+        model = trainer.model
+        let weights: String
+        if FileManager.default.fileExists(atPath: run.modelPath) {
+            weights = run.modelPath
+        } else if let last = run.checkpointSteps().last {
+            weights = run.checkpointPath(step: last)
+        } else {
+            throw ConfigError(path, "holds no weights yet (no model.safetensors and no checkpoint)")
+        }
+        let (tensors, _) = try Safetensors.read(weights)
+        try Safetensors.load(tensors, into: model.parameters, path: weights)
+    }
+
+    /// Held-out images (the stream `metrics.json` is computed on): `[n, C, H, W]`.
+    public func heldOutImages(_ n: Int) -> Tensor {
+        var rng = RandomGenerator(seed: config.seed).fork(0xE7A1)
+        return dataset.sampleBatch(n, rng: &rng)
+    }
+
+    /// Posterior means `μ [n, Z]` of `images`, encoded in batches of 256 without gradients.
+    public func encodeMeans(_ images: Tensor) -> Tensor {
+        let n = images.shape[0]
+        var parts: [Tensor] = []
+        for start in stride(from: 0, to: n, by: 256) {
+            let tape = Tape(recording: false)
+            parts.append(model.encoder(tape.constant(images.slice(axis: 0, start..<min(n, start + 256)))).mean.value)
+        }
+        return Tensor.concatenate(parts, axis: 0)
+    }
+
+    /// Decoded images `σ(logits) [n, C, H, W]` of codes `z [n, Z]`.
+    public func decode(_ z: Tensor) -> Tensor {
+        let tape = Tape(recording: false)
+        return model.decoder(tape.constant(z)).value.map(Variable.stableSigmoid)
+    }
+
+    /// Writes `reconstructions.png` (or `output`): `count` held-out inputs in the top row,
+    /// their reconstructions decoded from the posterior mean below. Returns the path.
+    @discardableResult
+    public func writeReconstructions(count: Int, output: String? = nil) throws -> String {
+        let x = heldOutImages(count)
+        let reconstructed = decode(encodeMeans(x))
+        let grid = ImageGrid.tile(Tensor.concatenate([x, reconstructed], axis: 0), columns: count)
+        let path = output ?? (run.path as NSString).appendingPathComponent("reconstructions.png")
+        try PNGFile.write(RasterImage(tensor: grid), to: path)
+        return path
+    }
+}

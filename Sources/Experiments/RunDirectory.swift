@@ -1,0 +1,93 @@
+import Foundation
+import TensorCore
+
+/// A run directory `Results/<experiment>/<run-id>/`, written once per run:
+///
+/// | file | written |
+/// |---|---|
+/// | `config.toml` | the resolved config (every default filled in), at creation |
+/// | `run.json` | run id, seed, git commit, threads, version, start time, at creation |
+/// | `log.csv` | one row per `log_every` steps, appended at each checkpoint |
+/// | `checkpoints/step-NNNNNNNN.safetensors` | model, optimiser state and RNG state (the newest `keep_checkpoints`) |
+/// | `model.safetensors` | final weights (loadable with `safetensors.numpy.load_file`) |
+/// | `metrics.json` | held-out ELBO parts; written last, it marks the run complete |
+/// | `reconstructions.png` | by `untangle reconstruct` |
+public struct RunDirectory: Sendable {
+    /// The directory path.
+    public let path: String
+
+    /// The directory for `config` under `resultsRoot`.
+    public init(resultsRoot: String, config: ExperimentConfig) {
+        path = (resultsRoot as NSString).appendingPathComponent("\(config.name)/\(config.runID)")
+    }
+
+    /// An existing run directory (it must hold `config.toml`).
+    public init(existing path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ConfigError(path, "no such run directory")
+        }
+        guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.toml")) else {
+            throw ConfigError(path, "not a run directory (no config.toml)")
+        }
+        self.path = path
+    }
+
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    public var configPath: String { file("config.toml") }
+    public var runInfoPath: String { file("run.json") }
+    public var logPath: String { file("log.csv") }
+    public var checkpointsPath: String { file("checkpoints") }
+    public var modelPath: String { file("model.safetensors") }
+    public var metricsPath: String { file("metrics.json") }
+
+    /// Whether the run finished (its `metrics.json` exists).
+    public var isComplete: Bool { FileManager.default.fileExists(atPath: metricsPath) }
+    /// Whether the directory exists at all.
+    public var exists: Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// The run's resolved config.
+    public func loadConfig() throws -> ExperimentConfig {
+        try ExperimentConfig(ConfigValue.readTOML(configPath), source: configPath)
+    }
+
+    /// Checkpoint path for `step`.
+    public func checkpointPath(step: Int) -> String {
+        (checkpointsPath as NSString).appendingPathComponent(String(format: "step-%08d.safetensors", step))
+    }
+
+    /// Steps of the checkpoints present, ascending.
+    public func checkpointSteps() -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointsPath)) ?? []
+        return names.compactMap { name -> Int? in
+            guard name.hasPrefix("step-"), name.hasSuffix(".safetensors") else { return nil }
+            return Int(name.dropFirst(5).dropLast(12))
+        }.sorted()
+    }
+
+    /// The git commit of the working directory (`+dirty` with uncommitted changes), or "unknown".
+    public static func gitCommit() -> String {
+        func git(_ arguments: [String]) -> String? {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git"] + arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return nil }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { return nil }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let commit = git(["rev-parse", "HEAD"]) else { return "unknown" }
+        let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
+        return commit + (dirty ? "+dirty" : "")
+    }
+}
+
+/// Writes a JSON object atomically with sorted keys (deterministic bytes).
+func writeJSON(_ object: [String: Any], to path: String) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    try AtomicFile.write(data + Data("\n".utf8), to: path)
+}

@@ -1,0 +1,346 @@
+import Autodiff
+import Datasets
+import Foundation
+import Models
+import NN
+import Optimizers
+import TensorCore
+
+/// Why training stopped early; each message says what to do.
+public enum TrainingError: Error, CustomStringConvertible {
+    /// The loss became NaN or infinite.
+    case diverged(step: Int, details: String, lastCheckpoint: String?)
+    /// The run directory holds a finished run, or an unfinished one without `--resume`.
+    case runExists(path: String, complete: Bool)
+    /// The data set does not fit the model.
+    case incompatible(String)
+
+    public var description: String {
+        switch self {
+        case .diverged(let step, let details, let checkpoint):
+            return "training diverged at step \(step): \(details). "
+                + (checkpoint.map { "The last good checkpoint is kept at \($0); " } ?? "No checkpoint was written yet; ")
+                + "lower training.learning_rate (or β/γ) and rerun with --overwrite, or --resume after changing nothing to reproduce."
+        case .runExists(let path, let complete):
+            return complete
+                ? "\(path) holds a finished run (metrics.json exists); it is kept. Pass --overwrite to train it again."
+                : "\(path) holds an unfinished run. Pass --resume to continue it from its last checkpoint, or --overwrite to start again."
+        case .incompatible(let message): return message
+        }
+    }
+}
+
+/// The held-out evaluation written to `metrics.json`.
+public struct HeldOutMetrics: Equatable, Sendable {
+    public var step: Int, heldOut: Int
+    /// Batch means in nats: reconstruction, total KL, the objective's extra term and total loss.
+    public var reconstruction: Double, kl: Double, extra: Double?, loss: Double
+    /// KL per latent (nats).
+    public var klPerLatent: [Double]
+    /// ELBO = −(reconstruction + KL) (nats per image).
+    public var elbo: Double { -(reconstruction + kl) }
+    /// Latents with mean KL > 0.01 nats.
+    public var activeUnits: Int { klPerLatent.filter { $0 > 0.01 }.count }
+}
+
+/// What the progress display is told.
+public struct ProgressUpdate: Sendable {
+    public var step: Int, totalSteps: Int
+    public var loss: Double, reconstruction: Double, kl: Double
+    public var extraName: String, extra: Double?
+    public var imagesPerSecond: Double, secondsRemaining: Double
+}
+
+/// Trains one run: the loop, checkpoints, resume, NaN safety and the final evaluation.
+///
+/// Reproducible: one `RandomGenerator` (seeded by `experiment.seed`) drives data
+/// sampling, reparameterisation noise and FactorVAE's permutations; its state is
+/// saved in every checkpoint with the model and optimiser state, so `--resume`
+/// continues exactly as an uninterrupted run would (same thread count).
+public final class Trainer {
+    public let config: ExperimentConfig
+    public let run: RunDirectory
+    public let dataset: any ImageDataset
+    public let model: VAE
+    let adam: Adam
+    let discriminator: Discriminator?
+    let discriminatorAdam: Adam?
+    var rng: RandomGenerator
+    public private(set) var step = 0
+    private var pendingRows: [String] = []
+    private var window: [[Double]] = []
+
+    /// Prepares a run of `config` under `resultsRoot` (nothing is written yet).
+    public init(config: ExperimentConfig, resultsRoot: String = "Results") throws {
+        self.config = config
+        run = RunDirectory(resultsRoot: resultsRoot, config: config)
+        do {
+            dataset = try DatasetSpec(parsing: config.dataset).open()
+        } catch let error as DataError {
+            throw ConfigError("data.dataset", error.description)
+        }
+        let shape = dataset.imageShape
+        if config.architecture == .conv && (shape[1] != 64 || shape[2] != 64) {
+            throw TrainingError.incompatible("model.architecture conv needs 64×64 images, but \(config.dataset) has \(shape[1])×\(shape[2]); use architecture = \"mlp\" or resize")
+        }
+        model = VAE(architecture: config.architecture, imageShape: shape, latentCount: config.latentCount, seed: config.seed)
+        adam = Adam(learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon)
+        if config.objective.kind == .factorVAE {
+            discriminator = Discriminator(latentCount: config.latentCount, seed: config.seed &+ 0xD15C)
+            discriminatorAdam = Adam(learningRate: config.discriminatorLearningRate, beta1: config.discriminatorBeta1,
+                                     beta2: config.discriminatorBeta2)
+        } else {
+            discriminator = nil
+            discriminatorAdam = nil
+        }
+        rng = RandomGenerator(seed: config.seed).fork(1)
+    }
+
+    var extraName: String { config.objective.extraTermName }
+
+    var logHeader: String {
+        var columns = ["step", "loss", "reconstruction", "kl"]
+        if !extraName.isEmpty { columns.append(extraName) }
+        if discriminator != nil { columns.append("discriminator_loss") }
+        columns += (0..<config.latentCount).map { "kl_\($0)" }
+        return (columns + ["images_per_second", "elapsed_seconds"]).joined(separator: ",")
+    }
+
+    /// Creates (or, with `resume`, reopens) the run directory and trains to `config.steps`.
+    /// `stopAfter` (a multiple of `checkpoint_every`) ends the session right after that step's
+    /// checkpoint, as an interruption would.
+    /// Returns `nil` when stopped early, else the held-out metrics.
+    @discardableResult
+    public func train(resume: Bool = false, overwrite: Bool = false, stopAfter: Int? = nil,
+                      progress: (ProgressUpdate) -> Void = { _ in }) throws -> HeldOutMetrics? {
+        precondition(stopAfter.map { $0 % config.checkpointEvery == 0 } ?? true, "stopAfter must be a checkpoint step")
+        Parallel.setThreadCount(config.threads)
+        Memory.keepLargeBuffersResident()
+        if run.exists {
+            if overwrite {
+                try FileManager.default.removeItem(atPath: run.path)
+            } else if run.isComplete || !resume {
+                throw TrainingError.runExists(path: run.path, complete: run.isComplete)
+            }
+        }
+        if run.exists, let last = run.checkpointSteps().last {
+            try restore(from: run.checkpointPath(step: last))
+            try truncateLog(after: last)
+        } else {
+            try createDirectory()
+        }
+        let start = Date()
+        var windowStart = Date(), windowSteps = 0
+        var imagesPerSecond = 0.0
+        let parameters = model.parameters
+        while step < config.steps {
+            step += 1
+            let x = dataset.sampleBatch(config.batchSize, rng: &rng)
+            let noise = rng.normal([config.batchSize, config.latentCount])
+            let tape = Tape()
+            let terms = model.objective(config.objective, x: tape.constant(x), noise: noise, step: step, discriminator: discriminator)
+            let loss = terms.total.value.scalar
+            guard loss.isFinite else {
+                try flushLog()
+                let details = "loss \(loss) (reconstruction \(terms.reconstruction.value.scalar), KL \(terms.klPerLatent.value.sumDouble()))"
+                throw TrainingError.diverged(step: step, details: details,
+                                             lastCheckpoint: run.checkpointSteps().last.map { run.checkpointPath(step: $0) })
+            }
+            tape.backward(from: terms.total)
+            adam.step(parameters)
+            var discriminatorLoss: Double?
+            if let discriminator, let discriminatorAdam {
+                for p in discriminator.parameters { p.zeroGradient() } // the VAE loss must not train D
+                let dTape = Tape()
+                let dLoss = discriminator.loss(codes: terms.codes.value, tape: dTape, rng: &rng)
+                dTape.backward(from: dLoss)
+                discriminatorAdam.step(discriminator.parameters)
+                discriminatorLoss = Double(dLoss.value.scalar)
+            }
+            windowSteps += 1
+            var row = [Double(loss), Double(terms.reconstruction.value.scalar), terms.klPerLatent.value.sumDouble()]
+            if let extra = terms.extra { row.append(Double(extra.value.scalar)) }
+            if let discriminatorLoss { row.append(discriminatorLoss) }
+            row += terms.klPerLatent.value.scalars.map(Double.init)
+            window.append(row)
+            if step % config.logEvery == 0 || step == config.steps {
+                let elapsed = Date().timeIntervalSince(windowStart)
+                imagesPerSecond = Double(windowSteps * config.batchSize) / max(elapsed, 1e-9)
+                appendLogRow(imagesPerSecond: imagesPerSecond, elapsed: Date().timeIntervalSince(start))
+                windowStart = Date()
+                windowSteps = 0
+            }
+            if step % 10 == 0 || step == config.steps {
+                let remaining = Double(config.steps - step) * Double(config.batchSize) / max(imagesPerSecond, 1e-9)
+                progress(ProgressUpdate(step: step, totalSteps: config.steps, loss: Double(loss),
+                                        reconstruction: Double(terms.reconstruction.value.scalar),
+                                        kl: terms.klPerLatent.value.sumDouble(), extraName: extraName,
+                                        extra: terms.extra.map { Double($0.value.scalar) },
+                                        imagesPerSecond: imagesPerSecond, secondsRemaining: remaining))
+            }
+            if step % config.checkpointEvery == 0 || step == config.steps {
+                try saveCheckpoint()
+            }
+            if let stopAfter, step >= stopAfter, step < config.steps { return nil }
+        }
+        try flushLog()
+        try Safetensors.write(Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.value) }),
+                              metadata: ["format": "untangle-model-1", "run_id": config.runID, "step": String(step)],
+                              to: run.modelPath)
+        let metrics = evaluateHeldOut()
+        try writeMetrics(metrics)
+        return metrics
+    }
+
+    private func createDirectory() throws {
+        try FileManager.default.createDirectory(atPath: run.checkpointsPath, withIntermediateDirectories: true)
+        try AtomicFile.write(config.resolvedTOML, to: run.configPath)
+        let info: [String: Any] = [
+            "run_id": config.runID, "experiment": config.name, "seed": Int(config.seed), "threads": config.threads,
+            "git_commit": RunDirectory.gitCommit(), "untangle_version": untangleVersion,
+            "started": ISO8601DateFormatter().string(from: Date()), "blas": BLAS.configuration,
+        ]
+        try writeJSON(info, to: run.runInfoPath)
+        try AtomicFile.write(logHeader + "\n", to: run.logPath)
+    }
+
+    private func appendLogRow(imagesPerSecond: Double, elapsed: Double) {
+        let n = Double(window.count)
+        let means = (0..<window[0].count).map { c in window.reduce(0) { $0 + $1[c] } / n }
+        pendingRows.append(([String(step)] + means.map { String(format: "%.6g", $0) }
+                            + [String(format: "%.1f", imagesPerSecond), String(format: "%.2f", elapsed)]).joined(separator: ","))
+        window.removeAll()
+    }
+
+    /// Appends buffered log rows to `log.csv` and flushes them to disk.
+    private func flushLog() throws {
+        guard !pendingRows.isEmpty else { return }
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: run.logPath))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((pendingRows.joined(separator: "\n") + "\n").utf8))
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            throw FileWriteError(path: run.logPath, reason: error.localizedDescription)
+        }
+        pendingRows.removeAll()
+    }
+
+    /// Drops log rows after `step` (written before a crash that lost their checkpoint).
+    private func truncateLog(after step: Int) throws {
+        guard let text = try? String(contentsOfFile: run.logPath, encoding: .utf8) else {
+            try AtomicFile.write(logHeader + "\n", to: run.logPath)
+            return
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let kept = lines.enumerated().filter { k, line in k == 0 || (Int(line.prefix { $0 != "," }) ?? .max) <= step }
+        try AtomicFile.write(kept.map { String($0.element) }.joined(separator: "\n") + "\n", to: run.logPath)
+    }
+
+    private func saveCheckpoint() throws {
+        try flushLog()
+        var tensors: [String: Tensor] = [:]
+        for p in model.parameters { tensors[p.name] = p.value }
+        for (name, moments) in adam.moments {
+            tensors["optimizer.m.\(name)"] = moments.m
+            tensors["optimizer.v.\(name)"] = moments.v
+        }
+        var metadata = ["format": "untangle-checkpoint-1", "run_id": config.runID, "step": String(step),
+                        "optimizer_step": String(adam.stepCount),
+                        "rng": rng.state.map { String($0, radix: 16) }.joined(separator: ",")]
+        if let discriminator, let discriminatorAdam {
+            for p in discriminator.parameters { tensors[p.name] = p.value }
+            for (name, moments) in discriminatorAdam.moments {
+                tensors["discriminator_optimizer.m.\(name)"] = moments.m
+                tensors["discriminator_optimizer.v.\(name)"] = moments.v
+            }
+            metadata["discriminator_optimizer_step"] = String(discriminatorAdam.stepCount)
+        }
+        try Safetensors.write(tensors, metadata: metadata, to: run.checkpointPath(step: step))
+        for old in run.checkpointSteps().dropLast(config.keepCheckpoints) {
+            try? FileManager.default.removeItem(atPath: run.checkpointPath(step: old))
+        }
+    }
+
+    /// Loads model, optimiser and RNG state from a checkpoint, validating everything first.
+    public func restore(from path: String) throws {
+        let (tensors, metadata) = try Safetensors.read(path)
+        func fail(_ problem: String) -> Safetensors.FormatError { Safetensors.FormatError(path: path, problem: problem) }
+        guard metadata["format"] == "untangle-checkpoint-1" else { throw fail("not an Untangle training checkpoint (metadata format)") }
+        guard metadata["run_id"] == config.runID else {
+            throw fail("belongs to run \(metadata["run_id"] ?? "?"), not \(config.runID) (the config changed?)")
+        }
+        guard let savedStep = metadata["step"].flatMap(Int.init), let optimizerStep = metadata["optimizer_step"].flatMap(Int.init),
+              let rngWords = metadata["rng"]?.split(separator: ",").compactMap({ UInt64($0, radix: 16) }), rngWords.count == 4 else {
+            throw fail("metadata lacks step, optimizer_step or rng state")
+        }
+        func moments(_ prefix: String, _ parameters: [Parameter]) throws -> [String: (m: Tensor, v: Tensor)] {
+            var out: [String: (m: Tensor, v: Tensor)] = [:]
+            for p in parameters {
+                guard let m = tensors["\(prefix).m.\(p.name)"], let v = tensors["\(prefix).v.\(p.name)"] else {
+                    if optimizerStep == 0 { continue }
+                    throw fail("tensor '\(prefix).m.\(p.name)' or '\(prefix).v.\(p.name)' is missing")
+                }
+                guard m.shape == p.value.shape, v.shape == p.value.shape else {
+                    throw fail("tensor '\(prefix).m.\(p.name)' has shape \(m.shape), the model expects \(p.value.shape)")
+                }
+                out[p.name] = (m, v)
+            }
+            return out
+        }
+        let adamMoments = try moments("optimizer", model.parameters)
+        var discriminatorState: (Int, [String: (m: Tensor, v: Tensor)])?
+        if let discriminator {
+            guard let dStep = metadata["discriminator_optimizer_step"].flatMap(Int.init) else {
+                throw fail("metadata lacks discriminator_optimizer_step")
+            }
+            discriminatorState = (dStep, try moments("discriminator_optimizer", discriminator.parameters))
+        }
+        try Safetensors.load(tensors, into: model.parameters + (discriminator?.parameters ?? []), path: path)
+        adam.restore(stepCount: optimizerStep, moments: adamMoments)
+        if let discriminatorAdam, let (dStep, dMoments) = discriminatorState {
+            discriminatorAdam.restore(stepCount: dStep, moments: dMoments)
+        }
+        rng = RandomGenerator(state: rngWords)
+        step = savedStep
+    }
+
+    /// ELBO parts on `evaluation.held_out` images drawn from a stream separate from training.
+    public func evaluateHeldOut() -> HeldOutMetrics {
+        var heldOutRNG = RandomGenerator(seed: config.seed).fork(0xE7A1)
+        var sums = [Double](repeating: 0, count: 3 + config.latentCount)
+        var seen = 0
+        while seen < config.heldOut {
+            let n = min(256, config.heldOut - seen)
+            let x = dataset.sampleBatch(n, rng: &heldOutRNG)
+            let noise = heldOutRNG.normal([n, config.latentCount])
+            let tape = Tape(recording: false)
+            let terms = model.objective(config.objective, x: tape.constant(x), noise: noise, step: config.steps,
+                                        discriminator: discriminator)
+            let w = Double(n)
+            sums[0] += w * Double(terms.reconstruction.value.scalar)
+            sums[1] += w * Double(terms.extra?.value.scalar ?? 0)
+            sums[2] += w * Double(terms.total.value.scalar)
+            for (l, v) in terms.klPerLatent.value.scalars.enumerated() { sums[3 + l] += w * Double(v) }
+            seen += n
+        }
+        let n = Double(config.heldOut)
+        let klPerLatent = sums[3...].map { $0 / n }
+        return HeldOutMetrics(step: step, heldOut: config.heldOut, reconstruction: sums[0] / n, kl: klPerLatent.reduce(0, +),
+                              extra: extraName.isEmpty ? nil : sums[1] / n, loss: sums[2] / n, klPerLatent: klPerLatent)
+    }
+
+    private func writeMetrics(_ m: HeldOutMetrics) throws {
+        var object: [String: Any] = [
+            "step": m.step, "held_out": m.heldOut, "reconstruction": m.reconstruction, "kl": m.kl,
+            "kl_per_latent": m.klPerLatent, "elbo": m.elbo, "loss": m.loss, "active_units": m.activeUnits,
+            "model": config.objective.kind.rawValue, "run_id": config.runID,
+        ]
+        if let extra = m.extra { object[extraName] = extra }
+        try writeJSON(object, to: run.metricsPath)
+    }
+}
+
+/// The Untangle version recorded in run directories.
+public let untangleVersion = "0.2.0"

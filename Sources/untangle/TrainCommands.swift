@@ -1,0 +1,61 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a VAE from an experiment config into Results/<experiment>/<run-id>/.",
+        discussion: """
+        Any config key can be overridden: --set model.beta=8 --set training.steps=2000.
+        A finished run is never retrained unless --overwrite; an unfinished one continues with --resume.
+        """)
+
+    @Option(help: "The experiment config (TOML).") var config: String
+    @Option(name: .customLong("set"), parsing: .singleValue, help: "Override a config key: section.key=value (repeatable).")
+    var overrides: [String] = []
+    @Option(help: "Shorthand for --set training.steps=N.") var steps: Int?
+    @Option(help: "Shorthand for --set experiment.seed=N.") var seed: Int?
+    @Option(help: "Shorthand for --set training.threads=N.") var threads: Int?
+    @Option(help: "Root directory of run directories.") var results = "Results"
+    @Flag(help: "Continue an unfinished run from its last checkpoint.") var resume = false
+    @Flag(help: "Delete an existing run directory and train again.") var overwrite = false
+
+    var allOverrides: [String] {
+        overrides + [steps.map { "training.steps=\($0)" }, seed.map { "experiment.seed=\($0)" },
+                     threads.map { "training.threads=\($0)" }].compactMap { $0 }
+    }
+
+    func validate() throws {
+        guard !(resume && overwrite) else { throw ValidationError("--resume and --overwrite exclude each other") }
+        do { _ = try ExperimentConfig.load(path: config, overrides: allOverrides) } catch let error as ConfigError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() throws {
+        let experiment = try ExperimentConfig.load(path: config, overrides: allOverrides)
+        let trainer = try Trainer(config: experiment, resultsRoot: results)
+        print("run \(trainer.run.path)  (\(experiment.objective.kind.rawValue), \(experiment.dataset), \(experiment.steps) steps, seed \(experiment.seed))")
+        let progress = ConsoleProgress(plainEvery: max(10, experiment.steps / 20))
+        guard let metrics = try trainer.train(resume: resume, overwrite: overwrite, progress: progress.update) else { return }
+        print(String(format: "held-out (%d images): reconstruction %.2f nats, KL %.2f nats, ELBO %.2f, active units %d",
+                     metrics.heldOut, metrics.reconstruction, metrics.kl, metrics.elbo, metrics.activeUnits))
+        print("wrote \(trainer.run.metricsPath)")
+    }
+}
+
+struct Reconstruct: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write RUN/reconstructions.png: held-out inputs above their reconstructions.")
+
+    @Argument(help: "A run directory (Results/<experiment>/<run-id>).") var runDirectory: String
+    @Option(help: "Number of images.") var count = 10
+    @Option(help: "Output PNG (default RUN/reconstructions.png).") var output: String?
+
+    func validate() throws { guard count > 0 else { throw ValidationError("--count must be positive") } }
+
+    func run() throws {
+        let trained = try TrainedRun(path: runDirectory)
+        print("wrote \(try trained.writeReconstructions(count: count, output: output))")
+    }
+}

@@ -1,0 +1,83 @@
+import Experiments
+import Foundation
+import Models
+import Testing
+
+func temporaryDirectory() -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-\(UUID())").path
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func writeConfig(_ text: String, in directory: String, name: String = "config.toml") -> String {
+    let path = (directory as NSString).appendingPathComponent(name)
+    try! text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// Expects a `ConfigError` containing every fragment.
+func expectConfigError(_ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("expected a ConfigError containing \(fragments)", sourceLocation: sourceLocation)
+    } catch let error as ConfigError {
+        for f in fragments { #expect(error.description.contains(f), "'\(error)' lacks '\(f)'", sourceLocation: sourceLocation) }
+    } catch {
+        Issue.record("expected a ConfigError, got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+@Suite struct ConfigTests {
+    let dir = temporaryDirectory()
+
+    @Test func parsesDefaultsAndOverrides() throws {
+        let path = writeConfig("""
+        [experiment]
+        name = "study"
+        seed = 3
+        [model]
+        kind = "dip-vae-1"
+        lambda_od = 2
+        architecture = "mlp"
+        hidden = [32, 16]
+        [training]
+        steps = 100
+        """, in: dir)
+        let c = try ExperimentConfig.load(path: path, overrides: ["training.learning_rate=3e-4", "model.latents=6", "data.dataset=lesions"])
+        #expect(c.name == "study" && c.seed == 3 && c.steps == 100 && c.latentCount == 6 && c.dataset == "lesions")
+        #expect(c.objective.kind == .dipVAE1 && c.objective.lambdaOffDiagonal == 2 && c.objective.lambdaDiagonal == 20)
+        #expect(c.architecture == .mlp(hidden: [32, 16]) && c.learningRate == 3e-4 && c.batchSize == 64)
+    }
+
+    @Test func resolvedConfigRoundTripsWithTheSameRunID() throws {
+        let path = writeConfig("[experiment]\nname = \"a\"\n[model]\nkind = \"factor-vae\"\n", in: dir)
+        let c = try ExperimentConfig.load(path: path)
+        let again = try ExperimentConfig(ConfigValue.parseTOML(c.resolvedTOML, source: "resolved"), source: "resolved")
+        #expect(again == c && again.runID == c.runID)
+        #expect(c.resolvedTOML.contains("learning_rate = 0.0001") && c.resolvedTOML.contains("beta1 = 0.9\n"))
+        let other = try ExperimentConfig.load(path: path, overrides: ["model.gamma=20"])
+        #expect(other.runID != c.runID && c.runID.count == 12)
+    }
+
+    @Test func rejectsBadConfigsNamingFileAndKey() {
+        let bad = writeConfig("[experiment]\nname = \"a\"\n[model]\nbta = 4\n", in: dir, name: "typo.toml")
+        expectConfigError("typo.toml", "unknown key model.bta") { _ = try ExperimentConfig.load(path: bad) }
+        let type = writeConfig("[experiment]\nname = \"a\"\n[training]\nsteps = \"many\"\n", in: dir, name: "type.toml")
+        expectConfigError("type.toml", "training.steps: expected an integer") { _ = try ExperimentConfig.load(path: type) }
+        let syntax = writeConfig("[experiment\nname = 1\n", in: dir, name: "syntax.toml")
+        expectConfigError("syntax.toml", "line 1") { _ = try ExperimentConfig.load(path: syntax) }
+        let kind = writeConfig("[experiment]\nname = \"a\"\n[model]\nkind = \"gan\"\n", in: dir, name: "kind.toml")
+        expectConfigError("model.kind: 'gan'") { _ = try ExperimentConfig.load(path: kind) }
+        let range = writeConfig("[experiment]\nname = \"a\"\n[training]\nbeta2 = 1.0\n", in: dir, name: "range.toml")
+        expectConfigError("training.beta2: must be < 1.0") { _ = try ExperimentConfig.load(path: range) }
+        let misaligned = writeConfig("[experiment]\nname = \"a\"\n[training]\ncheckpoint_every = 5\nlog_every = 2\n", in: dir, name: "align.toml")
+        expectConfigError("must be a multiple of training.log_every") { _ = try ExperimentConfig.load(path: misaligned) }
+        expectConfigError("experiment.name is required") {
+            _ = try ExperimentConfig.load(path: writeConfig("[model]\nlatents = 3\n", in: dir, name: "noname.toml"))
+        }
+        expectConfigError("no such config file") { _ = try ExperimentConfig.load(path: dir + "/missing.toml") }
+        let ok = writeConfig("[experiment]\nname = \"a\"\n", in: dir, name: "ok.toml")
+        expectConfigError("--set steps", "section.key") { _ = try ExperimentConfig.load(path: ok, overrides: ["steps=3"]) }
+        expectConfigError("unknown section [sweep]") { _ = try ExperimentConfig.load(path: ok, overrides: ["sweep.seeds=3"]) }
+    }
+}

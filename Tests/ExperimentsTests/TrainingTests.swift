@@ -1,0 +1,145 @@
+import Experiments
+import Foundation
+import Models
+import NN
+import TensorCore
+import Testing
+
+/// A tiny, fast experiment on built-in dSprites (MLP, batch 8).
+func tinyConfig(kind: String = "beta-vae", steps: Int = 24, extra: String = "") -> String {
+    """
+    [experiment]
+    name = "tiny"
+    seed = 5
+    [model]
+    kind = "\(kind)"
+    architecture = "mlp"
+    hidden = [24]
+    latents = 3
+    [training]
+    steps = \(steps)
+    batch_size = 8
+    learning_rate = 1e-3
+    checkpoint_every = 6
+    log_every = 2
+    threads = 1
+    \(extra)
+    [evaluation]
+    held_out = 32
+    """
+}
+
+/// log.csv without its timing columns (images/s and elapsed time differ between runs).
+func lossColumns(_ run: RunDirectory) throws -> [String] {
+    try String(contentsOfFile: run.logPath, encoding: .utf8).split(separator: "\n").map {
+        $0.split(separator: ",").dropLast(2).joined(separator: ",")
+    }
+}
+
+@Suite struct TrainingTests {
+    let dir = temporaryDirectory()
+
+    func trainer(_ text: String, root: String) throws -> Trainer {
+        try Trainer(config: ExperimentConfig.load(path: writeConfig(text, in: dir, name: "\(UUID()).toml")), resultsRoot: root)
+    }
+
+    @Test func runDirectoryHoldsEverything() throws {
+        let t = try trainer(tinyConfig(), root: dir + "/a")
+        let metrics = try #require(try t.train())
+        for path in [t.run.configPath, t.run.runInfoPath, t.run.logPath, t.run.modelPath, t.run.metricsPath] {
+            #expect(FileManager.default.fileExists(atPath: path), "\(path)")
+        }
+        #expect(t.run.checkpointSteps() == [18, 24], "the newest keep_checkpoints = 2")
+        #expect(try lossColumns(t.run).count == 1 + 12)
+        #expect(metrics.klPerLatent.count == 3 && metrics.reconstruction > 0 && metrics.elbo < 0)
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: t.run.runInfoPath))) as! [String: Any]
+        #expect(info["seed"] as? Int == 5 && (info["git_commit"] as? String)?.isEmpty == false)
+        // The weights load as plain safetensors and match the model.
+        let (tensors, _) = try Safetensors.read(t.run.modelPath)
+        #expect(tensors["encoder.fc1.weight"] == t.model.parameters[0].value)
+        // Written once: a second train refuses, keeping the finished run.
+        #expect(throws: TrainingError.self) { try trainer(tinyConfig(), root: dir + "/a").train() }
+        #expect(throws: TrainingError.self) { try trainer(tinyConfig(), root: dir + "/a").train(resume: true) }
+        #expect(try trainer(tinyConfig(), root: dir + "/a").train(overwrite: true) == metrics)
+    }
+
+    @Test(arguments: ["beta-vae", "factor-vae"])
+    func sameSeedGivesBitIdenticalRunsAndResumeMatchesAnUninterruptedRun(kind: String) throws {
+        let extra = kind == "factor-vae" ? "discriminator_learning_rate = 1e-3" : ""
+        let a = try trainer(tinyConfig(kind: kind, extra: extra), root: dir + "/x")
+        let b = try trainer(tinyConfig(kind: kind, extra: extra), root: dir + "/y")
+        try a.train()
+        try b.train()
+        #expect(try lossColumns(a.run) == lossColumns(b.run))
+        #expect(FileManager.default.contents(atPath: a.run.modelPath) == FileManager.default.contents(atPath: b.run.modelPath))
+
+        let c = try trainer(tinyConfig(kind: kind, extra: extra), root: dir + "/z")
+        #expect(try c.train(stopAfter: 12) == nil)
+        #expect(!c.run.isComplete && c.run.checkpointSteps().last == 12)
+        let resumed = try trainer(tinyConfig(kind: kind, extra: extra), root: dir + "/z")
+        try resumed.train(resume: true)
+        #expect(try lossColumns(resumed.run) == lossColumns(a.run))
+        #expect(FileManager.default.contents(atPath: resumed.run.modelPath) == FileManager.default.contents(atPath: a.run.modelPath))
+        #expect(FileManager.default.contents(atPath: resumed.run.metricsPath) == FileManager.default.contents(atPath: a.run.metricsPath))
+    }
+
+    @Test func divergenceStopsWithAMessageAndKeepsTheLastGoodCheckpoint() throws {
+        let t = try trainer(tinyConfig(steps: 50).replacingOccurrences(of: "learning_rate = 1e-3", with: "learning_rate = 1e30")
+            .replacingOccurrences(of: "checkpoint_every = 6\nlog_every = 2", with: "checkpoint_every = 1\nlog_every = 1"), root: dir + "/nan")
+        do {
+            try t.train()
+            Issue.record("expected divergence")
+        } catch let error as TrainingError {
+            #expect(error.description.contains("training diverged at step"))
+            #expect(error.description.contains("last good checkpoint"))
+        }
+        #expect(!t.run.isComplete)
+        let kept = try #require(t.run.checkpointSteps().last)
+        let (tensors, _) = try Safetensors.read(t.run.checkpointPath(step: kept))
+        #expect(tensors.values.allSatisfy { !$0.hasNonFinite })
+    }
+
+    @Test func corruptOrMismatchedCheckpointsAreRejectedNamingTheTensor() throws {
+        let t = try trainer(tinyConfig(steps: 10), root: dir + "/bad")
+        try t.train(stopAfter: 6)
+        let path = t.run.checkpointPath(step: 6)
+        let good = try #require(FileManager.default.contents(atPath: path))
+        func expectRejected(_ bytes: Data, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            try bytes.write(to: URL(fileURLWithPath: path))
+            do {
+                try trainer(tinyConfig(steps: 10), root: dir + "/bad").train(resume: true)
+                Issue.record("expected rejection containing \(fragment)", sourceLocation: sourceLocation)
+            } catch let error as Safetensors.FormatError {
+                #expect(error.description.contains(path) && error.description.contains(fragment), "\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        try expectRejected(good.prefix(good.count - 100), "truncated")
+        try expectRejected(good.prefix(4), "truncated")
+        var badHeader = good
+        badHeader.replaceSubrange(8..<12, with: Data("XXXX".utf8))
+        try expectRejected(badHeader, "header is not a JSON object")
+        // A checkpoint whose tensor has the wrong shape.
+        var (tensors, metadata) = try Safetensors.read(writeTemp(good))
+        tensors["decoder.fc1.weight"] = Tensor.zeros([2, 2])
+        try expectRejected(Safetensors.serialize(tensors, metadata: metadata), "tensor 'decoder.fc1.weight' has shape [2, 2]")
+        tensors.removeValue(forKey: "decoder.fc1.weight")
+        try expectRejected(Safetensors.serialize(tensors, metadata: metadata), "tensor 'decoder.fc1.weight' is missing")
+        metadata["run_id"] = "000000000000"
+        try expectRejected(Safetensors.serialize(try Safetensors.read(writeTemp(good)).tensors, metadata: metadata), "belongs to run")
+    }
+
+    func writeTemp(_ data: Data) -> String {
+        let path = dir + "/\(UUID()).safetensors"
+        try! data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func reconstructionsAreWritten() throws {
+        let t = try trainer(tinyConfig(steps: 6), root: dir + "/rec")
+        try t.train()
+        let trained = try TrainedRun(path: t.run.path)
+        let png = try trained.writeReconstructions(count: 4)
+        #expect(FileManager.default.fileExists(atPath: png))
+        #expect(trained.encodeMeans(trained.heldOutImages(5)).shape == [5, 3])
+    }
+}
