@@ -12,7 +12,7 @@ let package = Package(
     products: [
         .executable(name: "untangle", targets: ["untangle"]),
         .executable(name: "untangle-bench", targets: ["untangle-bench"]),
-        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Experiments"]),
+        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,8 +31,9 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["CPNG", "TensorCore", "ImageIO"], swiftSettings: releaseSpeed),
         .target(name: "Models", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers"],
                 swiftSettings: releaseSpeed),
+        .target(name: "Metrics", dependencies: ["TensorCore", "Datasets"], swiftSettings: releaseSpeed),
         .target(name: "Experiments",
-                dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO",
+                dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics",
                                .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: releaseSpeed),
         .executableTarget(
@@ -52,6 +53,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["TensorCore", "Datasets", "ImageIO", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "MetricsTests", dependencies: ["TensorCore", "Datasets", "Metrics", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "Experiments", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]

@@ -44,15 +44,30 @@ public protocol ImageDataset: Sendable {
     func render(_ index: Int, into out: UnsafeMutablePointer<Float>)
 }
 
-/// An image data set generated from (or annotated with) a full grid of discrete
-/// ground-truth factors: every combination of factor classes is one image, with
-/// `index = Σ_f class_f · stride_f` (row-major over the factors, last fastest).
-public protocol GroundTruthDataset: ImageDataset {
+/// A grid of discrete ground-truth factors to sample combinations from: every
+/// combination of factor classes has the index `Σ_f class_f · stride_f`
+/// (row-major over the factors, last fastest). Metrics need only this and a
+/// representation of combinations.
+public protocol FactorSpace: Sendable {
     /// The factors, outermost first.
     var factors: [Factor] { get }
 }
 
-extension GroundTruthDataset {
+/// An image data set generated from (or annotated with) a full factor grid: every
+/// combination of factor classes is one image, whose index is its grid index.
+public protocol GroundTruthDataset: ImageDataset, FactorSpace {}
+
+/// A factor grid without images (e.g. for known-answer tests of metrics).
+public struct FactorGrid: FactorSpace {
+    public let factors: [Factor]
+    /// A grid of factors with `classCounts` classes named `f0, f1, …`, class values 0, 1, ….
+    public init(classCounts: [Int]) {
+        factors = classCounts.enumerated().map { Factor(name: "f\($0.offset)", values: (0..<$0.element).map(Double.init)) }
+    }
+    public init(factors: [Factor]) { self.factors = factors }
+}
+
+extension FactorSpace {
     /// Row-major strides of the factor grid.
     public var factorStrides: [Int] { factors.map(\.classCount).rowMajorStrides }
     /// Number of factor combinations `Π classCount`.
@@ -60,10 +75,10 @@ extension GroundTruthDataset {
 
     /// The image index of a combination of factor classes.
     public func index(of classes: [Int]) -> Int {
-        precondition(classes.count == factors.count, "\(name): \(classes.count) classes for \(factors.count) factors")
+        precondition(classes.count == factors.count, "\(classes.count) classes for \(factors.count) factors")
         var index = 0
         for (f, c) in classes.enumerated() {
-            precondition(c >= 0 && c < factors[f].classCount, "\(name): class \(c) out of range for factor \(factors[f].name)")
+            precondition(c >= 0 && c < factors[f].classCount, "class \(c) out of range for factor \(factors[f].name)")
             index += c * factorStrides[f]
         }
         return index
@@ -71,7 +86,7 @@ extension GroundTruthDataset {
 
     /// The factor classes of image `index`.
     public func classes(of index: Int) -> [Int] {
-        precondition(index >= 0 && index < gridSize, "\(name): index \(index) out of range 0..<\(gridSize)")
+        precondition(index >= 0 && index < gridSize, "index \(index) out of range 0..<\(gridSize)")
         return zip(factorStrides, factors).map { stride, factor in (index / stride) % factor.classCount }
     }
 
@@ -88,7 +103,7 @@ extension GroundTruthDataset {
     /// `count` combinations that share one uniformly drawn class of factor `fixed`,
     /// all other factors drawn uniformly (the sampling the BetaVAE and FactorVAE scores use).
     public func sampleClasses(_ count: Int, fixing fixed: Int, rng: inout RandomGenerator) -> [[Int]] {
-        precondition(fixed >= 0 && fixed < factors.count, "\(name): no factor \(fixed)")
+        precondition(fixed >= 0 && fixed < factors.count, "no factor \(fixed)")
         let value = rng.int(below: factors[fixed].classCount)
         return (0..<count).map { _ in
             var c = factors.map { rng.int(below: $0.classCount) }

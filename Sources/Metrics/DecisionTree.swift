@@ -1,0 +1,187 @@
+import Foundation
+import TensorCore
+
+/// A CART classification tree (Breiman et al. 1984) over `Float` features.
+///
+/// Splits are `x_f ≤ t` with `t` the midpoint between adjacent distinct values (exact
+/// when a feature has at most `maximumBins` distinct values at the root; quantile
+/// candidates otherwise). Impurity: Gini `1 − Σ p_k²` or entropy `−Σ p_k log p_k`. A
+/// split is taken when it decreases impurity, leaves `minimumSamplesLeaf` samples
+/// (by weight) on each side and the depth is below `maximumDepth`. Impurity-decrease
+/// importances: `Σ_nodes w_node·impurity − w_left·imp_left − w_right·imp_right`,
+/// normalised to sum 1 (scikit-learn's `feature_importances_`).
+public struct DecisionTree: Sendable, Codable {
+    /// Split criterion.
+    public enum Criterion: String, Sendable, Codable { case gini, entropy }
+
+    /// A node; leaves have `feature == -1`.
+    public struct Node: Sendable, Codable, Equatable {
+        public var feature: Int, threshold: Float
+        public var left: Int, right: Int
+        /// Class weights reaching the node, and its impurity.
+        public var classWeights: [Double], impurity: Double
+        public var isLeaf: Bool { feature < 0 }
+        /// Class fractions at the node (the leaf's probabilities).
+        public var probabilities: [Double] {
+            let s = classWeights.reduce(0, +)
+            return classWeights.map { s > 0 ? $0 / s : 0 }
+        }
+    }
+
+    public private(set) var nodes: [Node] = []
+    public let featureCount: Int, classCount: Int
+    public let criterion: Criterion
+
+    /// Grows a tree on rows `x` (`N × D`, row-major) with labels `y` and optional sample weights.
+    /// `featuresPerSplit` < D draws that many candidate features per node from `rng` (random forests).
+    public init(x: [Float], featureCount d: Int, y: [Int], classCount k: Int, weights: [Double]? = nil,
+                criterion: Criterion = .gini, maximumDepth: Int = .max, minimumSamplesLeaf: Double = 1,
+                featuresPerSplit: Int? = nil, maximumBins: Int = 256, rng: RandomGenerator? = nil) {
+        precondition(d > 0 && k > 0 && x.count == y.count * d, "DecisionTree: \(x.count) values for \(y.count) rows of \(d) features")
+        featureCount = d
+        classCount = k
+        self.criterion = criterion
+        let n = y.count
+        let w = weights ?? [Double](repeating: 1, count: n)
+        // Candidate thresholds per feature: midpoints of distinct values (or of quantiles).
+        let candidates: [[Float]] = (0..<d).map { j in
+            var values = Array(Set(stride(from: j, to: x.count, by: d).map { x[$0] })).sorted()
+            if values.count > maximumBins {
+                values = (0...maximumBins).map { values[min(values.count - 1, $0 * (values.count - 1) / maximumBins)] }
+                values = Array(Set(values)).sorted()
+            }
+            return values.count < 2 ? [] : (1..<values.count).map { (values[$0 - 1] + values[$0]) / 2 }
+        }
+        var generator = rng ?? RandomGenerator(seed: 0)
+        var stack: [(rows: [Int], depth: Int, slot: Int?, isLeft: Bool)] = [(Array(0..<n).filter { w[$0] > 0 }, 0, nil, false)]
+        while let (rows, depth, parent, isLeft) = stack.popLast() {
+            var counts = [Double](repeating: 0, count: k)
+            for r in rows { counts[y[r]] += w[r] }
+            let impurity = DecisionTree.impurity(counts, criterion)
+            let index = nodes.count
+            nodes.append(Node(feature: -1, threshold: 0, left: -1, right: -1, classWeights: counts, impurity: impurity))
+            if let parent { if isLeft { nodes[parent].left = index } else { nodes[parent].right = index } }
+            let total = counts.reduce(0, +)
+            guard depth < maximumDepth, impurity > 1e-12, total >= 2 * minimumSamplesLeaf else { continue }
+            var features = Array(0..<d)
+            if let m = featuresPerSplit, m < d { generator.shuffle(&features); features = Array(features.prefix(m)) }
+            var best: (gain: Double, feature: Int, threshold: Float) = (1e-12, -1, 0)
+            for f in features where !candidates[f].isEmpty {
+                let thresholds = candidates[f]
+                // Class weights per candidate bin (values in (t_{b-1}, t_b]), then a sweep.
+                var bins = [Double](repeating: 0, count: (thresholds.count + 1) * k)
+                for r in rows {
+                    let v = x[r * d + f]
+                    var lo = 0, hi = thresholds.count
+                    while lo < hi { let mid = (lo + hi) / 2; if v <= thresholds[mid] { hi = mid } else { lo = mid + 1 } }
+                    bins[lo * k + y[r]] += w[r]
+                }
+                var left = [Double](repeating: 0, count: k)
+                for b in 0..<thresholds.count {
+                    for c in 0..<k { left[c] += bins[b * k + c] }
+                    let wl = left.reduce(0, +), wr = total - wl
+                    guard wl >= minimumSamplesLeaf, wr >= minimumSamplesLeaf else { continue }
+                    let right = (0..<k).map { counts[$0] - left[$0] }
+                    let gain = impurity - (wl * DecisionTree.impurity(left, criterion) + wr * DecisionTree.impurity(right, criterion)) / total
+                    if gain > best.gain { best = (gain, f, thresholds[b]) }
+                }
+            }
+            guard best.feature >= 0 else { continue }
+            nodes[index].feature = best.feature
+            nodes[index].threshold = best.threshold
+            let leftRows = rows.filter { x[$0 * d + best.feature] <= best.threshold }
+            let rightRows = rows.filter { x[$0 * d + best.feature] > best.threshold }
+            stack.append((rightRows, depth + 1, index, false))
+            stack.append((leftRows, depth + 1, index, true))
+        }
+    }
+
+    static func impurity(_ counts: [Double], _ criterion: Criterion) -> Double {
+        let total = counts.reduce(0, +)
+        guard total > 0 else { return 0 }
+        switch criterion {
+        case .gini: return 1 - counts.reduce(0) { $0 + ($1 / total) * ($1 / total) }
+        case .entropy: return -counts.reduce(0) { $0 + ($1 > 0 ? ($1 / total) * log($1 / total) : 0) }
+        }
+    }
+
+    /// The leaf reached by row `x` (D features).
+    public func leaf(_ x: ArraySlice<Float>) -> Int {
+        var i = 0
+        while !nodes[i].isLeaf { i = x[x.startIndex + nodes[i].feature] <= nodes[i].threshold ? nodes[i].left : nodes[i].right }
+        return i
+    }
+
+    /// The nodes visited by row `x`, root first.
+    public func path(_ x: ArraySlice<Float>) -> [Int] {
+        var i = 0, out = [0]
+        while !nodes[i].isLeaf {
+            i = x[x.startIndex + nodes[i].feature] <= nodes[i].threshold ? nodes[i].left : nodes[i].right
+            out.append(i)
+        }
+        return out
+    }
+
+    /// Class probabilities (leaf class fractions) for each row of `x` (`N × D`) → `N × K`.
+    public func probabilities(_ x: [Float]) -> [Double] {
+        stride(from: 0, to: x.count, by: featureCount).flatMap { nodes[leaf(x[$0..<($0 + featureCount)])].probabilities }
+    }
+
+    /// The majority class of each row's leaf.
+    public func predict(_ x: [Float]) -> [Int] {
+        stride(from: 0, to: x.count, by: featureCount).map { start in
+            let c = nodes[leaf(x[start..<(start + featureCount)])].classWeights
+            return c.indices.max { c[$0] < c[$1] }!
+        }
+    }
+
+    /// Normalised impurity-decrease importance of each feature.
+    public var featureImportances: [Double] {
+        var importance = [Double](repeating: 0, count: featureCount)
+        for node in nodes where !node.isLeaf {
+            let (l, r) = (nodes[node.left], nodes[node.right])
+            let weight = { (n: Node) in n.classWeights.reduce(0, +) }
+            importance[node.feature] += weight(node) * node.impurity - weight(l) * l.impurity - weight(r) * r.impurity
+        }
+        let total = importance.reduce(0, +)
+        return total > 0 ? importance.map { $0 / total } : importance
+    }
+}
+
+/// A random forest of CART trees on bootstrap samples; importances are the trees' mean.
+public struct RandomForest: Sendable {
+    public let trees: [DecisionTree]
+
+    /// `treeCount` trees of depth ≤ `maximumDepth`, each on a bootstrap sample (as multiplicity weights).
+    public init(x: [Float], featureCount d: Int, y: [Int], classCount k: Int, treeCount: Int = 50,
+                maximumDepth: Int = 8, featuresPerSplit: Int? = nil, seed: UInt64) {
+        let root = RandomGenerator(seed: seed)
+        let n = y.count
+        var forest: [DecisionTree] = []
+        for t in 0..<treeCount {
+            var rng = root.fork(UInt64(t))
+            var weights = [Double](repeating: 0, count: n)
+            for _ in 0..<n { weights[rng.int(below: n)] += 1 }
+            forest.append(DecisionTree(x: x, featureCount: d, y: y, classCount: k, weights: weights,
+                                       maximumDepth: maximumDepth, featuresPerSplit: featuresPerSplit, rng: rng))
+        }
+        trees = forest
+    }
+
+    /// Mean class probabilities → majority class per row.
+    public func predict(_ x: [Float]) -> [Int] {
+        guard let first = trees.first else { return [] }
+        var sum = [Double](repeating: 0, count: x.count / first.featureCount * first.classCount)
+        for tree in trees { for (i, p) in tree.probabilities(x).enumerated() { sum[i] += p } }
+        let k = first.classCount
+        return (0..<(sum.count / k)).map { i in (0..<k).max { sum[i * k + $0] < sum[i * k + $1] }! }
+    }
+
+    /// Mean of the trees' normalised importances.
+    public var featureImportances: [Double] {
+        guard let first = trees.first else { return [] }
+        var sum = [Double](repeating: 0, count: first.featureCount)
+        for tree in trees { for (j, v) in tree.featureImportances.enumerated() { sum[j] += v } }
+        return sum.map { $0 / Double(trees.count) }
+    }
+}

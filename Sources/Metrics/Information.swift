@@ -1,0 +1,77 @@
+import Foundation
+
+/// Discrete information measures with plug-in (empirical frequency) estimates, in nats.
+public enum Information {
+    /// Equal-width histogram discretisation of one latent over its own range, as
+    /// disentanglement_lib's `_histogram_discretize`: bins 1…`bins`, edges
+    /// `min + (max − min)·b/bins`; a value equal to an inner edge goes to the upper bin.
+    ///
+    /// Concretely: 3 bins of [.1, .2, .3, .4, .5, .6] → [1, 1, 2, 2, 3, 3].
+    public static func discretize(_ values: [Float], bins: Int = 20) -> [Int] {
+        guard let lo = values.min(), let hi = values.max(), hi > lo else { return values.map { _ in 1 } }
+        let edges = (0..<bins).map { Double(lo) + (Double(hi) - Double(lo)) * Double($0) / Double(bins) }
+        return values.map { v in
+            // np.digitize(v, edges[:-1]... ) = number of left edges ≤ v.
+            var count = 0
+            for e in edges where Double(v) >= e { count += 1 }
+            return count
+        }
+    }
+
+    /// Mutual information `I(a; b) = Σ p(a,b) log(p(a,b)/(p(a)p(b)))` of two label sequences
+    /// (scikit-learn's `mutual_info_score`).
+    public static func mutualInformation(_ a: [Int], _ b: [Int]) -> Double {
+        precondition(a.count == b.count && !a.isEmpty, "mutualInformation: sequences of \(a.count) and \(b.count)")
+        var joint: [Int: Int] = [:], pa: [Int: Int] = [:], pb: [Int: Int] = [:]
+        for (x, y) in zip(a, b) {
+            joint[x &* 1_000_003 &+ y, default: 0] += 1
+            pa[x, default: 0] += 1
+            pb[y, default: 0] += 1
+        }
+        let n = Double(a.count)
+        var mi = 0.0
+        var seen: [Int: (Int, Int)] = [:]
+        for (x, y) in zip(a, b) { seen[x &* 1_000_003 &+ y] = (x, y) }
+        for (key, count) in joint {
+            let (x, y) = seen[key]!
+            let p = Double(count) / n
+            mi += p * log(p * n * n / (Double(pa[x]!) * Double(pb[y]!)))
+        }
+        return max(0, mi)
+    }
+
+    /// Entropy `H(a) = I(a; a)`.
+    public static func entropy(_ a: [Int]) -> Double { mutualInformation(a, a) }
+
+    /// `MI[i][j] = I(codes_i; factors_j)` for discretised codes (one array per latent) and factor classes (one per factor).
+    public static func matrix(codes: [[Int]], factors: [[Int]]) -> [[Double]] {
+        codes.map { c in factors.map { mutualInformation(c, $0) } }
+    }
+}
+
+/// Spearman rank correlation (Pearson correlation of average ranks); 0 when either is constant.
+public func spearman(_ a: [Double], _ b: [Double]) -> Double {
+    func ranks(_ v: [Double]) -> [Double] {
+        let order = v.indices.sorted { v[$0] < v[$1] }
+        var r = [Double](repeating: 0, count: v.count)
+        var i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
+            for t in i...j { r[order[t]] = Double(i + j) / 2 }
+            i = j + 1
+        }
+        return r
+    }
+    return pearson(ranks(a), ranks(b))
+}
+
+/// Pearson correlation; 0 when either sequence is constant.
+public func pearson(_ a: [Double], _ b: [Double]) -> Double {
+    precondition(a.count == b.count, "pearson: \(a.count) vs \(b.count) values")
+    let n = Double(a.count)
+    let ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
+    var sab = 0.0, saa = 0.0, sbb = 0.0
+    for (x, y) in zip(a, b) { sab += (x - ma) * (y - mb); saa += (x - ma) * (x - ma); sbb += (y - mb) * (y - mb) }
+    return saa > 0 && sbb > 0 ? sab / (saa * sbb).squareRoot() : 0
+}
