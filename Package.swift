@@ -12,7 +12,7 @@ let package = Package(
     products: [
         .executable(name: "untangle", targets: ["untangle"]),
         .executable(name: "untangle-bench", targets: ["untangle-bench"]),
-        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Experiments"]),
+        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Plotting", "Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,8 +32,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers"],
                 swiftSettings: releaseSpeed),
         .target(name: "Metrics", dependencies: ["TensorCore", "Datasets"], swiftSettings: releaseSpeed),
+        .target(name: "Plotting", dependencies: ["TensorCore", "ImageIO"]),
         .target(name: "Experiments",
-                dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics",
+                dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Plotting",
                                .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: releaseSpeed),
         .executableTarget(
@@ -42,7 +43,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "untangle-bench",
-            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets",
+            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "Metrics", "Experiments",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: releaseSpeed),
         .target(name: "TestSupport", dependencies: ["TensorCore", "Autodiff"], path: "Tests/TestSupport"),
@@ -53,6 +54,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["TensorCore", "Datasets", "ImageIO", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "PlottingTests", dependencies: ["TensorCore", "Plotting", "ImageIO"]),
         .testTarget(name: "MetricsTests", dependencies: ["TensorCore", "Datasets", "Metrics", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "Experiments", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

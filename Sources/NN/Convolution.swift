@@ -4,7 +4,19 @@ import TensorCore
 // 2-D convolution and transposed convolution as autodiff primitives, each
 // forward beside its pullback. Both lower to GEMMs over im2col/col2im matrices
 // with the batch folded into the GEMM's N dimension; the batch is split into
-// `Parallel.threadCount` chunks that run concurrently (one GEMM per chunk).
+// `Parallel.threadCount` chunks that run concurrently (one GEMM per chunk). Scratch
+// buffers are allocated on the calling thread, before the parallel region, so glibc
+// serves them from the main arena and recycles them across steps.
+
+/// Scratch floats per batch piece (16 MiB): below glibc's 32 MiB mmap threshold, so
+/// piece buffers are recycled from the heap rather than page-faulted in each call.
+private let scratchBudget = 1 << 22
+
+/// The batch split into pieces whose scratch matrices (`floatsPerImage` each) fit the budget,
+/// at least one per thread.
+private func batchPieces(_ batch: Int, floatsPerImage: Int) -> [Chunk] {
+    Parallel.pieces(batch, maximumPerPiece: max(1, scratchBudget / max(floatsPerImage, 1))).map(Chunk.init)
+}
 
 /// Raw buffers of a batch chunk: pointer arithmetic shared by both primitives.
 private struct Chunk {
@@ -87,7 +99,7 @@ private func sumChunks(_ partial: [Float], chunks: Int, shape: [Int]) -> Tensor 
     }
 }
 
-/// A buffer of `count` floats whose contents `body` fully writes.
+/// An array of `count` floats whose contents `body` fully writes.
 @inline(__always)
 private func uninitializedBuffer(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -127,55 +139,54 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let g = WindowGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                            kernel: ws[2], stride: stride, padding: padding)
     let (patch, grid) = (g.patchSize, g.gridSize)
-    let chunks = Parallel.chunks(batch).map(Chunk.init)
+    let chunks = batchPieces(batch, floatsPerImage: max(patch, outChannels) * grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
-    // cols holds the chunks one after another: chunk c at offset patch·L·start.
-    var cols = [Float]()
+    // One im2col buffer per chunk, kept for the pullback only when a gradient will be needed.
+    let keep = x.tape.isRecording
+    let cols = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
+    let products = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
     let y = Tensor(shape: [batch, outChannels, g.gridHeight, g.gridWidth]) { out in
-        cols = uninitializedBuffer(patch * grid * batch) { pc in
-            nonisolated(unsafe) let pc = pc
-            xv.withPointer { px in w.withPointer { pw in withOptionalPointer(bv) { biasPointer in
-                Parallel.forEach(chunks.count) { ci in
-                    let ch = chunks[ci], n = ch.count * grid
-                    let colsChunk = pc + ch.offset(patch * grid)
-                    im2col(px + ch.offset(g.channels * g.plane), batch: ch.count, g, into: colsChunk)
-                    let ym = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * n)
-                    defer { ym.deallocate() }
-                    BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: patch,
-                              a: pw, lda: patch, b: colsChunk, ldb: n, c: ym, ldc: n)
-                    batchMajor(ym, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer,
-                               into: out.baseAddress! + ch.offset(outChannels * grid))
-                }
-            } } }
-        }
+        xv.withPointer { px in w.withPointer { pw in withOptionalPointer(bv) { biasPointer in
+            Parallel.forEach(chunks.count) { ci in
+                let ch = chunks[ci], n = ch.count * grid
+                let colsChunk = cols[ci].pointer
+                im2col(px + ch.offset(g.channels * g.plane), batch: ch.count, g, into: colsChunk)
+                let ym = products[ci].pointer
+                BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: patch,
+                          a: pw, lda: patch, b: colsChunk, ldb: n, c: ym, ldc: n)
+                batchMajor(ym, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer,
+                           into: out.baseAddress! + ch.offset(outChannels * grid))
+            }
+        } } }
     }
+    let savedCols = keep ? cols : []
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         var dwPartial: [Float]?
         let dx = optionalBuffer(needed[0], x.value.count) { dxPointer in
             dwPartial = optionalBuffer(needed[1], chunks.count * outChannels * patch) { dwPointer in
                 nonisolated(unsafe) let (pdwBase, dxBase) = (dwPointer, dxPointer)
-                upstream.withPointer { pg in cols.withUnsafeBufferPointer { pcols in w.withPointer { pw in
+                let gradients = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
+                let patches = dxPointer == nil ? [] : chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
+                upstream.withPointer { pg in w.withPointer { pw in
                 Parallel.forEach(chunks.count) { ci in
                     let ch = chunks[ci], n = ch.count * grid
-                    let gm = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * n)
-                    defer { gm.deallocate() }
+                    let gm = gradients[ci].pointer
                     channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels,
                                  plane: grid, into: gm)
-                    let colsChunk = pcols.baseAddress! + ch.offset(patch * grid)
+                    let colsChunk = savedCols[ci].pointer
                     if let pdwBase {
                         BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
                                   a: gm, lda: n, b: colsChunk, ldb: n, c: pdwBase + ci * outChannels * patch, ldc: patch)
                     }
                     if let dxBase {
-                        let dcols = UnsafeMutablePointer<Float>.allocate(capacity: patch * n)
-                        defer { dcols.deallocate() }
+                        let dcols = patches[ci].pointer
                         BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: outChannels,
                                   a: pw, lda: patch, b: gm, ldb: n, c: dcols, ldc: n)
                         col2im(dcols, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
                     }
                 }
-                } } }
+                } }
             }
         }
         var result: [Tensor?] = [dx.map { Tensor(shape: x.shape, scalars: $0) },
@@ -208,56 +219,55 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     let g = WindowGeometry(channels: outChannels, height: outH, width: outW, kernel: k, stride: stride, padding: padding)
     precondition(g.gridHeight == h && g.gridWidth == wd, "convTranspose2d: geometry mismatch")
     let (patch, grid) = (g.patchSize, h * wd)
-    let chunks = Parallel.chunks(batch).map(Chunk.init)
+    let chunks = batchPieces(batch, floatsPerImage: max(patch, inChannels) * grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
-    // xm holds each chunk's [C, b·H·W] matrix one after another (kept for ∂W).
-    var xm = [Float]()
+    // Each chunk's [C, b·H·W] input matrix, kept for ∂W when a gradient will be needed.
+    let keep = x.tape.isRecording
+    let xm = chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) }
+    let stamps = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
     let y = Tensor(shape: [batch, outChannels, outH, outW]) { out in
-        xm = uninitializedBuffer(inChannels * grid * batch) { pxm in
-            nonisolated(unsafe) let pxm = pxm
-            xv.withPointer { px in w.withPointer { pw in
-                Parallel.forEach(chunks.count) { ci in
-                    let ch = chunks[ci], n = ch.count * grid
-                    let xChunk = pxm + ch.offset(inChannels * grid)
-                    channelMajor(px + ch.offset(inChannels * grid), batch: ch.count, channels: inChannels, plane: grid, into: xChunk)
-                    let cols = UnsafeMutablePointer<Float>.allocate(capacity: patch * n)
-                    defer { cols.deallocate() }
-                    BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: inChannels,
-                              a: pw, lda: patch, b: xChunk, ldb: n, c: cols, ldc: n)
-                    let yChunk = out.baseAddress! + ch.offset(outChannels * g.plane)
-                    col2im(cols, batch: ch.count, g, into: yChunk)
-                    if let bv { bv.withPointer { addBias($0, batch: ch.count, channels: outChannels, plane: g.plane, to: yChunk) } }
-                }
-            } }
-        }
+        xv.withPointer { px in w.withPointer { pw in
+            Parallel.forEach(chunks.count) { ci in
+                let ch = chunks[ci], n = ch.count * grid
+                let xChunk = xm[ci].pointer
+                channelMajor(px + ch.offset(inChannels * grid), batch: ch.count, channels: inChannels, plane: grid, into: xChunk)
+                let cols = stamps[ci].pointer
+                BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: inChannels,
+                          a: pw, lda: patch, b: xChunk, ldb: n, c: cols, ldc: n)
+                let yChunk = out.baseAddress! + ch.offset(outChannels * g.plane)
+                col2im(cols, batch: ch.count, g, into: yChunk)
+                if let bv { bv.withPointer { addBias($0, batch: ch.count, channels: outChannels, plane: g.plane, to: yChunk) } }
+            }
+        } }
     }
+    let savedInputs = keep ? xm : []
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         var dwPartial: [Float]?
         let dx = optionalBuffer(needed[0], x.value.count) { dxPointer in
             dwPartial = optionalBuffer(needed[1], chunks.count * inChannels * patch) { dwPointer in
                 nonisolated(unsafe) let (pdwBase, dxBase) = (dwPointer, dxPointer)
-                upstream.withPointer { pg in xm.withUnsafeBufferPointer { pxm in w.withPointer { pw in
+                let patches = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
+                let products = dxPointer == nil ? [] : chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) }
+                upstream.withPointer { pg in w.withPointer { pw in
                 Parallel.forEach(chunks.count) { ci in
                     let ch = chunks[ci], n = ch.count * grid
-                    let dcols = UnsafeMutablePointer<Float>.allocate(capacity: patch * n)
-                    defer { dcols.deallocate() }
+                    let dcols = patches[ci].pointer
                     im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
-                    let xChunk = pxm.baseAddress! + ch.offset(inChannels * grid)
+                    let xChunk = savedInputs[ci].pointer
                     if let pdwBase {
                         BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
                                   a: xChunk, lda: n, b: dcols, ldb: n, c: pdwBase + ci * inChannels * patch, ldc: patch)
                     }
                     if let dxBase {
-                        let dxm = UnsafeMutablePointer<Float>.allocate(capacity: inChannels * n)
-                        defer { dxm.deallocate() }
+                        let dxm = products[ci].pointer
                         BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
                                   a: pw, lda: patch, b: dcols, ldb: n, c: dxm, ldc: n)
                         batchMajor(dxm, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
                                    into: dxBase + ch.offset(inChannels * grid))
                     }
                 }
-                } } }
+                } }
             }
         }
         var result: [Tensor?] = [dx.map { Tensor(shape: x.shape, scalars: $0) },

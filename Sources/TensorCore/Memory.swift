@@ -10,7 +10,7 @@ public enum Memory {
     public static func keepLargeBuffersResident() {
         #if os(Linux)
         // <malloc.h>: M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3 (not exported by the Glibc module).
-        _ = glibcMallopt(-3, 1 << 30)
+        _ = glibcMallopt(-3, 1 << 25) // 32 MiB, the largest threshold glibc accepts on 64-bit
         _ = glibcMallopt(-1, Int32.max)
         #endif
     }
@@ -20,3 +20,22 @@ public enum Memory {
 @_silgen_name("mallopt")
 private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
+
+/// A heap buffer of `Float`s owned by a reference (freed on deinit), for per-chunk
+/// intermediates that parallel kernels fill and pullbacks keep. Splitting large
+/// intermediates into per-thread buffers keeps each under glibc's mmap threshold, so
+/// they are recycled from the heap instead of page-faulted in afresh every step.
+public final class ScratchBuffer: @unchecked Sendable {
+    /// The storage (uninitialised until written).
+    public let pointer: UnsafeMutablePointer<Float>
+    /// Number of elements.
+    public let count: Int
+
+    /// `count` uninitialised floats.
+    public init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}

@@ -28,6 +28,13 @@ public enum Parallel {
         return (0..<t).map { (count * $0 / t)..<(count * ($0 + 1) / t) }
     }
 
+    /// `0..<count` split into contiguous, near-equal pieces of at most `maximumPerPiece`
+    /// items and at least `threadCount` pieces (fewer only when `count` is smaller).
+    public static func pieces(_ count: Int, maximumPerPiece: Int) -> [Range<Int>] {
+        let n = Swift.min(count, Swift.max(threadCount, (count + Swift.max(maximumPerPiece, 1) - 1) / Swift.max(maximumPerPiece, 1)))
+        return (0..<Swift.max(n, 1)).map { (count * $0 / Swift.max(n, 1))..<(count * ($0 + 1) / Swift.max(n, 1)) }
+    }
+
     /// Calls `body(i)` for every `i` in `0..<count`, in `threadCount` contiguous chunks,
     /// running single-threaded when there are fewer than `minimumPerThread` items per thread.
     /// `body` must write disjoint memory for distinct `i`.

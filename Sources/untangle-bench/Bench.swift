@@ -1,6 +1,8 @@
 import ArgumentParser
 import Autodiff
 import Datasets
+import Experiments
+import Metrics
 import Foundation
 import Models
 import NN
@@ -12,7 +14,7 @@ struct UntangleBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "untangle-bench",
         abstract: "Speed benchmarks for Untangle (run with `swift run -c release untangle-bench …`).",
-        subcommands: [TrainStep.self, DataLoading.self])
+        subcommands: [TrainStep.self, DataLoading.self, MetricsBench.self])
 }
 
 /// Seconds per call of `body`, timed over `repetitions` calls after one warm-up call.
@@ -137,5 +139,66 @@ struct TrainStep: ParsableCommand {
             throw ValidationError("the PyTorch reference failed (\(python) \(reference)):\n\(text)")
         }
         return text
+    }
+}
+
+/// Pure metric time (on fixed codes) against the numpy/scikit-learn reference on the same saved codes.
+struct MetricsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Encode 10,000 + 5,000 points of a run, time the sample metrics in Swift and in numpy/scikit-learn.")
+
+    @Argument(help: "A run directory on a ground-truth data set.") var runDirectory: String
+    @Option(help: "Directory for the saved codes (npy).") var codes = "/tmp/untangle-codes"
+    @Option(help: "Python with numpy and scikit-learn.") var python = "python3"
+    @Option(help: "The reference script.") var reference = "Benchmarks/metrics_reference.py"
+    @Option(help: "Threads.") var threads = 2
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        let trained = try TrainedRun(path: runDirectory)
+        let data = try trained.groundTruth()
+        let metrics = DisentanglementMetrics(space: data, representation: trained.representation(data), seed: 0)
+        var start = Date()
+        let sample = metrics.codeSample()
+        print(String(format: "encode 15,000 points: %.2f s", Date().timeIntervalSince(start)))
+        try FileManager.default.createDirectory(atPath: codes, withIntermediateDirectories: true)
+        func save(_ rows: [[Float]], _ name: String) throws {
+            try NPYArray(float32: rows.flatMap { $0 }, shape: [rows.count, rows[0].count]).write(to: codes + "/" + name)
+        }
+        func save(_ rows: [[Int]], _ name: String) throws {
+            try NPYArray(int64: rows.flatMap { $0.map(Int64.init) }, shape: [rows.count, rows[0].count]).write(to: codes + "/" + name)
+        }
+        try save(sample.trainCodes, "codes_train.npy"); try save(sample.evalCodes, "codes_eval.npy")
+        try save(sample.trainFactors, "factors_train.npy"); try save(sample.evalFactors, "factors_eval.npy")
+        var total = 0.0
+        func timed(_ name: String, _ body: () -> String) {
+            start = Date()
+            let value = body()
+            let seconds = Date().timeIntervalSince(start)
+            total += seconds
+            print(String(format: "%-14@ %@  (%.2f s)", name as NSString, value, seconds))
+        }
+        timed("mig") { String(sample.mig()) }
+        timed("sap") { String(sample.sap().score) }
+        timed("dci") { let d = sample.dci(seed: 0); return "(\(d.disentanglement), \(d.completeness))" }
+        timed("modularity") { String(CodeSample.modularity(mutualInformation: sample.mutualInformationMatrix())) }
+        timed("explicitness") { String(sample.explicitness()) }
+        timed("unsupervised") { let u = sample.unsupervised(); return "(\(u.gaussianTotalCorrelation), \(u.mutualInformationScore))" }
+        print(String(format: "swift total %.2f s", total))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, reference, codes]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        print("reference (numpy/scikit-learn):\n" + output, terminator: "")
+        if let line = output.split(separator: "\n").last(where: { $0.hasPrefix("total ") }),
+           let seconds = Double(line.dropFirst(6).prefix { $0.isNumber || $0 == "." }) {
+            print(String(format: "ratio reference/Swift time = %.2f (higher: Swift faster)", seconds / total))
+        }
     }
 }

@@ -121,3 +121,53 @@ enum CLI {
         #expect(status != 0 && output.contains("unknown key model.bta"), "\(output)")
     }
 }
+
+@Suite struct EvaluateCLITests {
+    @Test func evaluateAndProbeFromTheCommandLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-eval-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/e.toml"
+        try "[experiment]\nname = \"e\"\n[model]\narchitecture = \"mlp\"\nhidden = [8]\nlatents = 2\n[training]\nbatch_size = 8\nthreads = 1\n[evaluation]\nheld_out = 8\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["train", "--config", config, "--steps", "4", "--results", dir]).status == 0)
+        let run = dir + "/e/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/e"))[0]
+        let (status, output) = try CLI.run(["evaluate", run, "--metrics", "mig,sap", "--train", "100", "--eval", "50"])
+        #expect(status == 0 && output.contains("mig") && output.contains("sap"), "\(output)")
+        #expect(FileManager.default.fileExists(atPath: run + "/evaluation.json"))
+        let (again, message) = try CLI.run(["evaluate", run, "--metrics", "mig"])
+        #expect(again != 0 && message.contains("--overwrite"))
+        let (bad, badMessage) = try CLI.run(["evaluate", run, "--metrics", "mig,nope"])
+        #expect(bad != 0 && badMessage.contains("unknown metric 'nope'"))
+        let (ps, po) = try CLI.run(["probe", run, "--points", "200", "--rename", "z0=first"])
+        #expect(ps == 0 && po.contains("first") && po.contains("KL (nats)"), "\(po)")
+    }
+}
+
+@Suite struct ReportCLITests {
+    @Test func traverseAndReport() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-report-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/r.toml"
+        try "[experiment]\nname = \"r\"\n[model]\narchitecture = \"mlp\"\nhidden = [8]\nlatents = 2\n[training]\nbatch_size = 8\nthreads = 1\n[evaluation]\nheld_out = 8\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["train", "--config", config, "--steps", "6", "--results", dir]).status == 0)
+        let run = dir + "/r/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/r"))[0]
+        let (ts, to) = try CLI.run(["traverse", run, "--steps", "5", "--all"])
+        #expect(ts == 0, "\(to)")
+        for file in ["traversals.png", "traversals-plain.png", "traversals.gif"] {
+            #expect(FileManager.default.fileExists(atPath: run + "/figures/" + file), "\(file)")
+        }
+        #expect(try CLI.run(["probe", run, "--points", "200"]).status == 0)
+        let (rs, ro) = try CLI.run(["report", run])
+        #expect(rs == 0, "\(ro)")
+        let html = try String(contentsOfFile: run + "/index.html", encoding: .utf8)
+        #expect(html.contains("figures/traversals.png") && html.contains("figures/mi_heatmap.png") && !html.contains("http"))
+        for file in ["training_curves.png", "kl_bars.png", "mi_heatmap.png", "reconstructions.png"] {
+            #expect(FileManager.default.fileExists(atPath: run + "/figures/" + file), "\(file)")
+        }
+        let (bad, message) = try CLI.run(["traverse", run, "--range", "wide"])
+        #expect(bad != 0 && message.contains("--range must be prior or empirical"))
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Metrics
+import Plotting
+import TensorCore
+
+extension TrainedRun {
+    /// Writes the figures a report needs into `RUN/figures/` (training curves, KL bars,
+    /// MI heat map when `mi_matrix.csv` exists, traversals, reconstructions) and
+    /// `RUN/index.html`, a self-contained page with relative links only (no network).
+    /// Returns the HTML path.
+    @discardableResult
+    public func writeReport() throws -> String {
+        let figures = (run.path as NSString).appendingPathComponent("figures")
+        let names = latentNames()
+        let kl = klPerLatent()
+        try Figures.trainingCurves(logCSV: run.logPath, output: figures + "/training_curves.png", latentLabels: names)
+        try Figures.bars(kl, labels: names.enumerated().map { "z\($0.offset) \($0.element)" }, title: "KL per latent (held-out)",
+                         ylabel: "nats", output: figures + "/kl_bars.png")
+        let miPath = (run.path as NSString).appendingPathComponent("mi_matrix.csv")
+        var hasHeatMap = false
+        if let text = try? String(contentsOfFile: miPath, encoding: .utf8) {
+            let lines = text.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+            let matrix = lines.dropFirst().map { $0.dropFirst().compactMap(Double.init) }
+            try Figures.heatMap(matrix, rowLabels: lines.dropFirst().enumerated().map { "z\($0.offset) \(names[$0.offset])" },
+                                columnLabels: Array(lines[0].dropFirst()), title: "Mutual information (nats): latent × factor",
+                                output: figures + "/mi_heatmap.png")
+            hasHeatMap = true
+        }
+        try writeTraversals()
+        try writeReconstructions(count: 10, output: figures + "/reconstructions.png")
+
+        func read(_ name: String) -> String? { try? String(contentsOfFile: (run.path as NSString).appendingPathComponent(name), encoding: .utf8) }
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        func table(json name: String) -> String {
+            guard let data = read(name)?.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "<p>(no \(name))</p>" }
+            var rows = ""
+            for key in object.keys.sorted() {
+                let value = object[key]!
+                let text: String
+                if let d = value as? Double { text = String(format: "%.4f", d) }
+                else if let a = value as? [Double] { text = a.map { String(format: "%.3f", $0) }.joined(separator: ", ") }
+                else if let o = value as? [String: Any] { text = o.keys.sorted().map { "\($0): \(o[$0]!)" }.joined(separator: "; ") }
+                else { text = "\(value)" }
+                rows += "<tr><td>\(escape(key))</td><td>\(escape(text))</td></tr>\n"
+            }
+            return "<table>\n\(rows)</table>"
+        }
+        var factorRows = ""
+        if let data = read("factors.json")?.data(using: .utf8), let probed = try? JSONDecoder().decode([LatentName].self, from: data) {
+            for n in probed.sorted(by: { $0.kl > $1.kl }) {
+                factorRows += String(format: "<tr><td>z%d</td><td>%@</td><td>%.3f</td><td>%@</td><td>%.2f</td><td>%.2f</td><td>%@</td></tr>\n",
+                                     n.latent, escape(n.name), n.kl, escape(n.bestFactor ?? "-"), n.share, n.gap, n.source)
+            }
+        }
+        let figure = { (file: String, caption: String) in
+            "<figure><img src=\"figures/\(file)\" alt=\"\(caption)\"><figcaption>\(caption)</figcaption></figure>"
+        }
+        let html = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <title>Untangle run \(escape(config.name))/\(config.runID)</title>
+        <style>
+        body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+        table { border-collapse: collapse; margin: 0.5em 0 1.5em; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+        pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; } figure { display: inline-block; margin: 0.5em; vertical-align: top; }
+        img { max-width: 100%; border: 1px solid #ddd; } figcaption { font-size: 0.9em; color: #555; }
+        </style></head><body>
+        <h1>\(escape(config.name)) <small>run \(config.runID)</small></h1>
+        <p>\(escape(config.description)) — model \(config.objective.kind.rawValue), data \(escape(config.dataset)), \(config.steps) steps, seed \(config.seed).</p>
+        <h2>Held-out ELBO (metrics.json)</h2>
+        \(table(json: "metrics.json"))
+        <h2>Disentanglement (evaluation.json)</h2>
+        \(read("evaluation.json") == nil ? "<p>Not evaluated yet: <code>untangle evaluate \(escape(run.path))</code></p>" : table(json: "evaluation.json"))
+        <h2>Factor names (factors.json)</h2>
+        \(factorRows.isEmpty ? "<p>Not probed yet: <code>untangle probe \(escape(run.path))</code></p>" : "<table><tr><th>latent</th><th>name</th><th>KL (nats)</th><th>best factor</th><th>share</th><th>gap</th><th>source</th></tr>\n\(factorRows)</table>")
+        <h2>Figures</h2>
+        \(figure("training_curves.png", "Training curves: reconstruction and KL per latent"))
+        \(figure("kl_bars.png", "KL per latent on held-out data"))
+        \(hasHeatMap ? figure("mi_heatmap.png", "Latent × factor mutual information") : "")
+        <h2>Reconstructions</h2>
+        \(figure("reconstructions.png", "Held-out inputs (top) and reconstructions from the posterior mean (bottom)"))
+        <h2>Traversals</h2>
+        \(figure("traversals.png", "One row per active latent, sorted by KL"))
+        \(figure("traversals.gif", "All active latents moving together"))
+        <h2>Config (config.toml)</h2>
+        <pre>\(escape(read("config.toml") ?? ""))</pre>
+        <p><a href="log.csv">log.csv</a> · <a href="config.toml">config.toml</a> · <a href="run.json">run.json</a> · <a href="model.safetensors">model.safetensors</a></p>
+        </body></html>
+
+        """
+        let path = (run.path as NSString).appendingPathComponent("index.html")
+        try AtomicFile.write(html, to: path)
+        return path
+    }
+}

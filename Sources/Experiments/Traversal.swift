@@ -1,0 +1,87 @@
+import Foundation
+import ImageIO
+import Metrics
+import Plotting
+import TensorCore
+
+/// How far a traversal moves each latent.
+public enum TraversalRange: String, Sendable, CaseIterable {
+    /// `±limit` standard deviations of the N(0, 1) prior (absolute values).
+    case prior
+    /// The latent's empirical range: min … max of its posterior means over held-out images.
+    case empirical
+}
+
+extension TrainedRun {
+    /// The latent names from `factors.json` (written by `probe`), or `z<i>`.
+    public func latentNames() -> [String] {
+        let path = (run.path as NSString).appendingPathComponent("factors.json")
+        if let data = FileManager.default.contents(atPath: path),
+           let names = try? JSONDecoder().decode([LatentName].self, from: data), names.count == config.latentCount {
+            return names.map(\.name)
+        }
+        return (0..<config.latentCount).map { "z\($0)" }
+    }
+
+    /// Decoded traversals: for each latent in `latents`, the base code (mean of `baseCount`
+    /// held-out posterior means) with that latent set to each of `steps` values, decoded.
+    /// Returns images `[latents·steps, C, H, W]` and the values used per latent.
+    public func traversal(latents: [Int], steps: Int = 11, range: TraversalRange = .prior, limit: Double = 2,
+                          baseCount: Int = 16) -> (images: Tensor, values: [[Double]]) {
+        let codes = encodeMeans(heldOutImages(max(baseCount, range == .empirical ? 512 : baseCount)))
+        let z = config.latentCount, n = codes.shape[0]
+        var base = [Float](repeating: 0, count: z)
+        for i in 0..<min(baseCount, n) { for l in 0..<z { base[l] += codes.scalars[i * z + l] / Float(min(baseCount, n)) } }
+        var rows: [Float] = [], values: [[Double]] = []
+        for l in latents {
+            var lo = -limit, hi = limit
+            if range == .empirical {
+                let column = (0..<n).map { Double(codes.scalars[$0 * z + l]) }
+                lo = column.min()!; hi = column.max()!
+            }
+            let v = (0..<steps).map { steps == 1 ? (lo + hi) / 2 : lo + (hi - lo) * Double($0) / Double(steps - 1) }
+            values.append(v)
+            for value in v {
+                var code = base
+                code[l] = Float(value)
+                rows += code
+            }
+        }
+        return (decode(Tensor(shape: [latents.count * steps, z], scalars: rows)), values)
+    }
+
+    /// Writes `traversals.png` (labelled grid, one row per latent sorted by KL, with name and
+    /// KL), `traversals-plain.png` (the bare grid) and `traversals.gif` (all latents moving
+    /// together, there and back) into `RUN/figures/`. Returns the paths.
+    @discardableResult
+    public func writeTraversals(steps: Int = 11, range: TraversalRange = .prior, limit: Double = 2,
+                                includeInactive: Bool = false) throws -> [String] {
+        let kl = klPerLatent()
+        let names = latentNames()
+        var latents = kl.indices.sorted { kl[$0] > kl[$1] }
+        if !includeInactive {
+            let active = latents.filter { kl[$0] > LatentNaming.activeKL }
+            latents = active.isEmpty ? Array(latents.prefix(1)) : active
+        }
+        let (images, values) = traversal(latents: latents, steps: steps, range: range, limit: limit)
+        let directory = (run.path as NSString).appendingPathComponent("figures")
+        let labelled = (directory as NSString).appendingPathComponent("traversals.png")
+        let rowLabels = latents.map { String(format: "z%d %@ (%.2f)", $0, names[$0], kl[$0]) }
+        let columnLabels = range == .prior ? values[0].map { String(format: "%.1f", $0) } : []
+        try Figures.imageGrid(images, rows: latents.count, columns: steps, rowLabels: rowLabels, columnLabels: columnLabels,
+                              title: "Latent traversals (\(range == .prior ? "±\(limit) prior σ" : "empirical range")), rows sorted by KL (nats)",
+                              output: labelled)
+        let plain = (directory as NSString).appendingPathComponent("traversals-plain.png")
+        try PNGFile.write(RasterImage(tensor: ImageGrid.tile(images, columns: steps)), to: plain)
+        let size = images.shape[1...].product
+        let frames: [Tensor] = (Array(0..<steps) + Array((1..<(steps - 1)).reversed())).map { s in
+            let rows = Tensor(shape: [latents.count] + Array(images.shape[1...]), scalars: latents.indices.flatMap { r in
+                images.scalars[((r * steps + s) * size)..<((r * steps + s + 1) * size)]
+            })
+            return ImageGrid.tile(rows, columns: min(latents.count, 5), spacing: 2, background: 0.3)
+        }
+        let gif = (directory as NSString).appendingPathComponent("traversals.gif")
+        try Figures.animatedGIF(frames, title: latents.prefix(5).map { names[$0] }.joined(separator: " | "), output: gif, delay: 15, pixelScale: 2)
+        return [labelled, plain, gif]
+    }
+}

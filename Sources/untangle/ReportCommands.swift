@@ -1,0 +1,43 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import TensorCore
+
+struct Traverse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write latent traversals of a run: RUN/figures/traversals.png (labelled), traversals-plain.png, traversals.gif.",
+        discussion: "Each active latent (sorted by KL, named from factors.json when probed) is varied around the mean code of 16 held-out images.")
+
+    @Argument(help: "A run directory.") var runDirectory: String
+    @Option(help: "Steps per latent.") var steps = 11
+    @Option(help: "prior (±limit σ) or empirical (the latent's held-out range).") var range = "prior"
+    @Option(help: "Prior range in standard deviations.") var limit = 2.0
+    @Flag(help: "Also show inactive latents.") var all = false
+    @Option(help: "Threads.") var threads = 2
+
+    func validate() throws {
+        guard TraversalRange(rawValue: range) != nil else { throw ValidationError("--range must be prior or empirical, got \(range)") }
+        guard steps >= 2, limit > 0, threads > 0 else { throw ValidationError("--steps ≥ 2, --limit > 0, --threads > 0") }
+    }
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        let trained = try TrainedRun(path: runDirectory)
+        for path in try trained.writeTraversals(steps: steps, range: TraversalRange(rawValue: range)!, limit: limit, includeInactive: all) {
+            print("wrote \(path)")
+        }
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Assemble RUN/index.html: config, metrics, factor names, figures, reconstructions and traversals (works offline).")
+
+    @Argument(help: "A run directory.") var runDirectory: String
+    @Option(help: "Threads.") var threads = 2
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        print("wrote \(try TrainedRun(path: runDirectory).writeReport())")
+    }
+}

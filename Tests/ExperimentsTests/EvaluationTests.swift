@@ -1,0 +1,37 @@
+import Experiments
+import Foundation
+import Metrics
+import Testing
+
+@Suite struct EvaluationTests {
+    let dir = temporaryDirectory()
+
+    @Test func evaluateAndProbeATinyRun() throws {
+        let t = try Trainer(config: ExperimentConfig.load(path: writeConfig(tinyConfig(steps: 12), in: dir)), resultsRoot: dir)
+        try t.train()
+        let trained = try TrainedRun(path: t.run.path)
+        let (values, seconds) = try trained.evaluate(MetricName.allCases, trainCount: 200, evalCount: 100, batchSize: 8)
+        let names = Set(values.map(\.0))
+        for key in ["betavae.eval_accuracy", "factorvae.eval_accuracy", "mig", "sap", "dci.disentanglement", "dci.completeness",
+                    "modularity", "explicitness", "gaussian_total_correlation", "mutual_info_score", "active_units"] {
+            #expect(names.contains(key), "\(key)")
+        }
+        #expect(values.allSatisfy { $0.1.isFinite })
+        #expect(seconds.count >= MetricName.allCases.count)
+        let path = try trained.writeEvaluation(values: values, seconds: seconds, settings: ["seed": 0])
+        #expect(FileManager.default.fileExists(atPath: path))
+
+        let probed = try trained.probe(renames: [1: "my-name"], points: 300)
+        #expect(probed.count == 3 && probed[1].name == "my-name" && probed[1].source == "user")
+        #expect(FileManager.default.fileExists(atPath: t.run.path + "/factors.json"))
+        let csv = try String(contentsOfFile: t.run.path + "/mi_matrix.csv", encoding: .utf8)
+        #expect(csv.hasPrefix("latent,shape,scale,orientation,posX,posY") && csv.split(separator: "\n").count == 4)
+        #expect(TrainedRun.nameTable(probed).contains("my-name"))
+    }
+
+    @Test func metricListsAreValidated() throws {
+        #expect(try MetricName.parseList("mig, dci") == [.mig, .dci])
+        #expect(try MetricName.parseList("all").count == MetricName.allCases.count)
+        #expect(throws: ConfigError.self) { try MetricName.parseList("mig,foo") }
+    }
+}
