@@ -12,7 +12,7 @@ let package = Package(
     products: [
         .executable(name: "untangle", targets: ["untangle"]),
         .executable(name: "untangle-bench", targets: ["untangle-bench"]),
-        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Plotting", "Experiments"]),
+        .library(name: "UntangleKit", targets: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Plotting", "Explain", "Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,8 +33,10 @@ let package = Package(
                 swiftSettings: releaseSpeed),
         .target(name: "Metrics", dependencies: ["TensorCore", "Datasets"], swiftSettings: releaseSpeed),
         .target(name: "Plotting", dependencies: ["TensorCore", "ImageIO"]),
+        .target(name: "Explain", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Metrics"],
+                swiftSettings: releaseSpeed),
         .target(name: "Experiments",
-                dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Plotting",
+                dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Plotting", "Explain",
                                .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: releaseSpeed),
         .executableTarget(
@@ -54,6 +56,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["TensorCore", "Datasets", "ImageIO", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExplainTests", dependencies: ["TensorCore", "Metrics", "Explain", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["TensorCore", "Plotting", "ImageIO"]),
         .testTarget(name: "MetricsTests", dependencies: ["TensorCore", "Datasets", "Metrics", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "Experiments", "TestSupport"]),

@@ -185,3 +185,103 @@ public struct RandomForest: Sendable {
         return sum.map { $0 / Double(trees.count) }
     }
 }
+
+extension DecisionTree {
+    /// Total sample weight at the root.
+    var rootWeight: Double { nodes[0].classWeights.reduce(0, +) }
+
+    /// Leaves of the subtree under `node` (ignoring already-collapsed descendants).
+    func subtreeLeaves(_ node: Int) -> [Int] {
+        var out: [Int] = [], stack = [node]
+        while let i = stack.popLast() {
+            if nodes[i].isLeaf { out.append(i) } else { stack += [nodes[i].left, nodes[i].right] }
+        }
+        return out
+    }
+
+    /// `R(t) = (w_t / W)·impurity(t)`: the node's weighted impurity as if it were a leaf.
+    func risk(_ node: Int) -> Double { nodes[node].classWeights.reduce(0, +) / rootWeight * nodes[node].impurity }
+
+    /// The minimal cost-complexity pruning path (Breiman et al. 1984, ch. 3; scikit-learn's
+    /// `cost_complexity_pruning_path`): repeatedly collapse the internal node(s) with the smallest
+    /// effective α = (R(t) − R(T_t)) / (|leaves(T_t)| − 1); returns each α (starting at 0) with the
+    /// total leaf impurity Σ R(leaf) of the tree pruned at that α.
+    public func pruningPath() -> (alphas: [Double], impurities: [Double]) {
+        var tree = self
+        var alphas = [0.0], impurities = [tree.leafRisk()]
+        while !tree.nodes[0].isLeaf {
+            var best = Double.infinity
+            var weakest: [Int] = []
+            for i in tree.reachableInternalNodes() {
+                let leaves = tree.subtreeLeaves(i)
+                let alpha = (tree.risk(i) - leaves.reduce(0) { $0 + tree.risk($1) }) / Double(leaves.count - 1)
+                if alpha < best - 1e-15 { best = alpha; weakest = [i] } else if abs(alpha - best) <= 1e-15 { weakest.append(i) }
+            }
+            for i in weakest { tree.nodes[i].feature = -1 }
+            alphas.append(max(best, 0))
+            impurities.append(tree.leafRisk())
+        }
+        return (alphas, impurities)
+    }
+
+    /// The tree pruned at complexity `alpha`: the weakest links are collapsed while their effective α ≤ `alpha`.
+    public func pruned(alpha: Double) -> DecisionTree {
+        var tree = self
+        while !tree.nodes[0].isLeaf {
+            var best = Double.infinity, weakest = -1
+            for i in tree.reachableInternalNodes() {
+                let leaves = tree.subtreeLeaves(i)
+                let a = (tree.risk(i) - leaves.reduce(0) { $0 + tree.risk($1) }) / Double(leaves.count - 1)
+                if a < best { best = a; weakest = i }
+            }
+            guard best <= alpha + 1e-15 else { break }
+            tree.nodes[weakest].feature = -1
+        }
+        return tree
+    }
+
+    func reachableInternalNodes() -> [Int] {
+        var out: [Int] = [], stack = [0]
+        while let i = stack.popLast() {
+            guard !nodes[i].isLeaf else { continue }
+            out.append(i)
+            stack += [nodes[i].left, nodes[i].right]
+        }
+        return out
+    }
+
+    func leafRisk() -> Double { subtreeLeaves(0).reduce(0) { $0 + risk($1) } }
+
+    /// Number of leaves reachable from the root.
+    public var leafCount: Int { subtreeLeaves(0).count }
+    /// Depth of the deepest reachable leaf (root alone: 0).
+    public var depth: Int {
+        var best = 0, stack = [(0, 0)]
+        while let (i, d) = stack.popLast() {
+            if nodes[i].isLeaf { best = max(best, d) } else { stack += [(nodes[i].left, d + 1), (nodes[i].right, d + 1)] }
+        }
+        return best
+    }
+
+    /// scikit-learn's `export_text` form with `featureNames` and `classNames`:
+    /// `|--- size <= 0.80` / `|   |--- class: benign`.
+    public func text(featureNames: [String], classNames: [String]) -> String {
+        var out = ""
+        func walk(_ i: Int, _ indent: String) {
+            let node = nodes[i]
+            if node.isLeaf {
+                let p = node.probabilities
+                let c = p.indices.max { p[$0] < p[$1] }!
+                out += "\(indent)|--- class: \(classNames[c]) (\(String(format: "%.2f", p[c])), n=\(Int(node.classWeights.reduce(0, +).rounded())))\n"
+                return
+            }
+            let name = featureNames[node.feature], t = String(format: "%.2f", node.threshold)
+            out += "\(indent)|--- \(name) <= \(t)\n"
+            walk(node.left, indent + "|   ")
+            out += "\(indent)|--- \(name) >  \(t)\n"
+            walk(node.right, indent + "|   ")
+        }
+        walk(0, "")
+        return out
+    }
+}

@@ -102,7 +102,7 @@ public enum Figures {
             }
             data += "\n"
         }
-        let left = 170, top = 60
+        let left = 20 + 7 * (rowLabels.map(\.count).max() ?? 10), top = 60
         var script = Gnuplot.terminal(output, width: left + 20 + totalW * pixelScale, height: top + 50 + totalH * pixelScale)
         script += "set title \(Gnuplot.quote(title))\nunset key\nset border 0\nset tics scale 0\nunset colorbox\n"
         script += "set lmargin at screen \(Double(left) / Double(left + 20 + totalW * pixelScale))\n"

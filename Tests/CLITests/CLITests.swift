@@ -171,3 +171,37 @@ enum CLI {
         #expect(bad != 0 && message.contains("--range must be prior or empirical"))
     }
 }
+
+@Suite struct ClassifyCLITests {
+    @Test func classifyThenExplainOnLesions() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-classify-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/l.toml"
+        try "[experiment]\nname = \"l\"\n[data]\ndataset = \"lesions\"\n[model]\narchitecture = \"mlp\"\nhidden = [16]\nlatents = 3\nbeta = 1.0\n[training]\nbatch_size = 16\nthreads = 1\nlearning_rate = 1e-3\n[evaluation]\nheld_out = 16\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["train", "--config", config, "--steps", "30", "--results", dir]).status == 0)
+        let run = dir + "/l/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/l"))[0]
+        let (cs, co) = try CLI.run(["classify", run, "--train", "200", "--test", "40", "--cnn-steps", "5"])
+        #expect(cs == 0, "\(co)")
+        #expect(co.contains("accuracy  balanced  ROC-AUC") && co.contains("|--- class:") && co.contains("counterfactual validity"), "\(co)")
+        #expect(FileManager.default.fileExists(atPath: run + "/classifiers.json"))
+        let (es, eo) = try CLI.run(["explain", run, "--index", "123"])
+        #expect(es == 0 && eo.contains("image 123: true label") && eo.contains("Decision tree"), "\(eo)")
+        let (bad, message) = try CLI.run(["explain", run, "--index", "99999999"])
+        #expect(bad != 0 && message.contains("out of range"))
+    }
+
+    @Test func classifyNeedsLabels() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-nolabel-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/d.toml"
+        try "[experiment]\nname = \"d\"\n[model]\narchitecture = \"mlp\"\nhidden = [8]\nlatents = 2\n[training]\nbatch_size = 8\nthreads = 1\n[evaluation]\nheld_out = 8\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["train", "--config", config, "--steps", "3", "--results", dir]).status == 0)
+        let run = dir + "/d/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/d"))[0]
+        let (status, output) = try CLI.run(["classify", run])
+        #expect(status != 0 && output.contains("has no labels"), "\(output)")
+    }
+}

@@ -1,0 +1,261 @@
+import Datasets
+import Explain
+import Foundation
+import ImageIO
+import Metrics
+import Models
+import NN
+import TensorCore
+
+/// The interpretable classifiers of a run, saved as `RUN/classifiers.json`.
+public struct ClassifierBundle: Codable, Sendable {
+    /// Latents used as features (the active ones), their names, and class names.
+    public var featureLatents: [Int], featureNames: [String], classNames: [String]
+    /// Split: seed and sizes (indices are re-derived from them).
+    public var seed: UInt64, trainCount: Int, testCount: Int
+    /// Standard deviation of each feature on the training codes (counterfactual units).
+    public var featureScales: [Double]
+    /// The pruned CART tree, its complexity α and the pruning path.
+    public var tree: DecisionTree, treeAlpha: Double, pruningAlphas: [Double], pruningImpurities: [Double]
+    /// The chosen sparse logistic model and the λ values of the path with each fit's non-zero count.
+    public var logistic: SparseLogisticRegression, pathLambdas: [Double], pathNonZero: [Int]
+    /// Test-set scores per model: `tree`, `logistic`, `cnn`.
+    public var scores: [String: ClassifierScores]
+    /// Counterfactual validity rates (decode → encode → classifier flips) for the tree and the logistic model.
+    public var counterfactualValidity: [String: Double]
+}
+
+extension TrainedRun {
+    /// The labelled data set behind the run (lesions or an image folder with labels).
+    func labelled() throws -> any LabeledDataset {
+        guard let data = dataset as? any LabeledDataset, !data.labelNames.isEmpty else {
+            throw ConfigError(config.dataset, "has no labels; classify needs lesions or images:DIR?labels=F.csv&label=COLUMN")
+        }
+        guard data.labelNames.count == 2 else {
+            throw ConfigError(config.dataset, "has \(data.labelNames.count) label classes; the interpretable classifiers are binary")
+        }
+        return data
+    }
+
+    /// The seeded train/test split (distinct dataset indices) shared by every classifier.
+    func split(_ data: any ImageDataset, trainCount: Int, testCount: Int, seed: UInt64) -> (train: [Int], test: [Int]) {
+        var rng = RandomGenerator(seed: seed).fork(0xC1A5)
+        var seen = Set<Int>(), indices: [Int] = []
+        while indices.count < min(trainCount + testCount, data.count) {
+            let i = rng.int(below: data.count)
+            if seen.insert(i).inserted { indices.append(i) }
+        }
+        return (Array(indices.prefix(trainCount)), Array(indices.dropFirst(trainCount)))
+    }
+
+    /// Feature rows (active latents' means) for dataset indices.
+    func features(_ indices: [Int], latents: [Int], data: any ImageDataset) -> [Float] {
+        var out: [Float] = []
+        for start in stride(from: 0, to: indices.count, by: 512) {
+            let codes = encodeMeans(data.images(Array(indices[start..<min(indices.count, start + 512)])))
+            let z = codes.shape[1]
+            for i in 0..<codes.shape[0] { for l in latents { out.append(codes.scalars[i * z + l]) } }
+        }
+        return out
+    }
+
+    /// Trains the CART tree (gini, depth ≤ 6, ≥ 20 samples per leaf, cost-complexity pruned with α
+    /// chosen on a 20 % validation split: the largest α within 0.5 % of the best validation
+    /// accuracy), the L1 logistic model (λ chosen the same way on its path) and the pixel CNN on
+    /// the same split; scores all three on the test set; measures counterfactual validity; writes
+    /// `classifiers.json` and `pixel_cnn.safetensors`.
+    public func classify(trainCount: Int = 4000, testCount: Int = 1000, cnnSteps: Int = 1500, seed: UInt64 = 0,
+                         progress: (String) -> Void = { _ in }) throws -> ClassifierBundle {
+        let data = try labelled()
+        let kl = klPerLatent()
+        let names = latentNames()
+        let latents = kl.indices.filter { kl[$0] > LatentNaming.activeKL }
+        guard !latents.isEmpty else { throw ConfigError(run.path, "has no active latents to classify with") }
+        let featureNames = latents.map { names[$0] == "inactive" ? "z\($0)" : names[$0] }
+        let (trainIndices, testIndices) = split(data, trainCount: trainCount, testCount: testCount, seed: seed)
+        progress("encoding \(trainIndices.count) training and \(testIndices.count) test images")
+        let xTrain = features(trainIndices, latents: latents, data: data), xTest = features(testIndices, latents: latents, data: data)
+        let yTrain = trainIndices.map { data.label(of: $0) }, yTest = testIndices.map { data.label(of: $0) }
+        let d = latents.count
+        let scales = (0..<d).map { j -> Double in
+            let column = stride(from: j, to: xTrain.count, by: d).map { Double(xTrain[$0]) }
+            let m = column.reduce(0, +) / Double(column.count)
+            return (column.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(column.count)).squareRoot()
+        }
+        // Validation split inside the training set for α and λ.
+        let fit = trainIndices.count * 4 / 5
+        let (xFit, yFit) = (Array(xTrain[..<(fit * d)]), Array(yTrain[..<fit]))
+        let (xValidation, yValidation) = (Array(xTrain[(fit * d)...]), Array(yTrain[fit...]))
+        func accuracy(_ predicted: [Int], _ y: [Int]) -> Double { Double(zip(predicted, y).filter { $0 == $1 }.count) / Double(max(y.count, 1)) }
+
+        progress("growing and pruning the decision tree")
+        let grown = DecisionTree(x: xFit, featureCount: d, y: yFit, classCount: 2, maximumDepth: 6, minimumSamplesLeaf: 20)
+        let path = grown.pruningPath()
+        let validation = path.alphas.map { accuracy(grown.pruned(alpha: $0).predict(xValidation), yValidation) }
+        let bestValidation = validation.max() ?? 0
+        let alpha = zip(path.alphas, validation).filter { $0.1 >= bestValidation - 0.005 }.map(\.0).max() ?? 0
+        let tree = DecisionTree(x: xTrain, featureCount: d, y: yTrain, classCount: 2, maximumDepth: 6, minimumSamplesLeaf: 20)
+            .pruned(alpha: alpha)
+        let fullPath = tree.pruningPath()
+
+        progress("fitting the L1 logistic regression path")
+        let lassoPath = SparseLogisticRegression.path(x: xFit, featureCount: d, y: yFit, count: 15)
+        let lassoValidation = lassoPath.map { m in accuracy(m.probabilities(xValidation).map { $0 >= 0.5 ? 1 : 0 }, yValidation) }
+        let bestLasso = lassoValidation.max() ?? 0
+        // Sparsest model (largest λ, first on the path) within 0.5 % of the best.
+        let chosen = lassoPath[lassoValidation.firstIndex { $0 >= bestLasso - 0.005 } ?? 0]
+        let logistic = SparseLogisticRegression(x: xTrain, featureCount: d, y: yTrain, lambda: chosen.lambda)
+
+        progress("training the pixel CNN baseline (\(cnnSteps) steps)")
+        let cnn = PixelCNN(imageShape: data.imageShape, classCount: 2, seed: seed &+ 7)
+        PixelClassifier.train(cnn, trainCount: trainIndices.count, images: { data.images($0.map { trainIndices[$0] }) },
+                              labels: yTrain, steps: cnnSteps, seed: seed &+ 8)
+        let testImages = data.images(testIndices)
+        let scores = [
+            "tree": ClassifierScores(probabilities: tree.probabilities(xTest).enumerated().filter { $0.offset % 2 == 1 }.map(\.element), labels: yTest),
+            "logistic": ClassifierScores(probabilities: logistic.probabilities(xTest), labels: yTest),
+            "cnn": ClassifierScores(probabilities: PixelClassifier.probabilities(cnn, testImages), labels: yTest),
+        ]
+        try Safetensors.write(Dictionary(uniqueKeysWithValues: cnn.parameters.map { ($0.name, $0.value) }),
+                              metadata: ["format": "untangle-pixel-cnn-1"], to: (run.path as NSString).appendingPathComponent("pixel_cnn.safetensors"))
+
+        var bundle = ClassifierBundle(featureLatents: latents, featureNames: featureNames, classNames: data.labelNames, seed: seed,
+                                      trainCount: trainIndices.count, testCount: testIndices.count, featureScales: scales,
+                                      tree: tree, treeAlpha: alpha, pruningAlphas: fullPath.alphas, pruningImpurities: fullPath.impurities,
+                                      logistic: logistic, pathLambdas: lassoPath.map(\.lambda),
+                                      pathNonZero: lassoPath.map { $0.weights.filter { $0 != 0 }.count }, scores: scores,
+                                      counterfactualValidity: [:])
+        progress("checking counterfactual validity on 100 test images")
+        let sample = Array(testIndices.prefix(100))
+        for model in ["tree", "logistic"] {
+            var valid = 0, total = 0
+            for index in sample {
+                guard let cf = counterfactual(bundle, model: model, index: index, data: data) else { continue }
+                total += 1
+                if cf.roundTripClass == cf.counterfactual.toClass { valid += 1 }
+            }
+            bundle.counterfactualValidity[model] = total > 0 ? Double(valid) / Double(total) : 0
+        }
+        let json = try JSONEncoder.sorted.encode(bundle)
+        try AtomicFile.write(json + Data("\n".utf8), to: (run.path as NSString).appendingPathComponent("classifiers.json"))
+        return bundle
+    }
+
+    /// Loads `classifiers.json`.
+    public func loadClassifiers() throws -> ClassifierBundle {
+        let path = (run.path as NSString).appendingPathComponent("classifiers.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(path, "not found: run `untangle classify \(run.path)` first")
+        }
+        do { return try JSONDecoder().decode(ClassifierBundle.self, from: data) } catch {
+            throw ConfigError(path, "is not a valid classifier file: \(error.localizedDescription)")
+        }
+    }
+
+    /// The full code (all latents) of one image and its feature row.
+    func code(of index: Int, data: any ImageDataset) -> [Float] { Array(encodeMeans(data.images([index])).scalars) }
+
+    /// Decision of `model` ("tree" or "logistic") on a feature row.
+    func decide(_ bundle: ClassifierBundle, model: String, _ row: [Double]) -> Int {
+        let x = row.map(Float.init)
+        if model == "tree" { return bundle.tree.predict(x)[0] }
+        return bundle.logistic.probabilities(x)[0] >= 0.5 ? 1 : 0
+    }
+
+    /// A counterfactual for dataset image `index` under `model`, with the round-trip check:
+    /// the counterfactual code is decoded, re-encoded and classified again.
+    public func counterfactual(_ bundle: ClassifierBundle, model: String, index: Int, data: any ImageDataset)
+        -> (counterfactual: Counterfactual, code: [Float], flippedCode: [Float], roundTripClass: Int)? {
+        let code = self.code(of: index, data: data)
+        let row = bundle.featureLatents.map { Double(code[$0]) }
+        guard let cf = CounterfactualSearch.smallestFlip(row, features: Array(row.indices), scales: bundle.featureScales,
+                                                         classify: { decide(bundle, model: model, $0) }) else { return nil }
+        var flipped = code
+        flipped[bundle.featureLatents[cf.feature]] = Float(cf.value)
+        let reencoded = Array(encodeMeans(decode(Tensor(shape: [1, code.count], scalars: flipped))).scalars)
+        let roundTrip = decide(bundle, model: model, bundle.featureLatents.map { Double(reencoded[$0]) })
+        return (cf, code, flipped, roundTrip)
+    }
+
+    /// The factor-level explanation of dataset image `index`: both models' decisions, the tree's
+    /// decision path and the logistic per-factor contributions in factor names, and each model's
+    /// counterfactual; writes `explanations/index-N-<model>.png` (original → flipped, 7 decoded steps).
+    public func explain(index: Int) throws -> (text: String, figures: [String]) {
+        let bundle = try loadClassifiers()
+        let data = try labelled()
+        guard index >= 0 && index < data.count else { throw ConfigError("--index \(index)", "out of range 0..<\(data.count)") }
+        let code = self.code(of: index, data: data)
+        let row = bundle.featureLatents.map { code[$0] }
+        let names = bundle.featureNames, classes = bundle.classNames
+        var text = "image \(index): true label \(classes[data.label(of: index)])"
+        if let grid = data as? any GroundTruthDataset {
+            text += " — factors " + zip(grid.factors, grid.classes(of: index)).map { "\($0.name)=\($0.describe($1))" }.joined(separator: ", ")
+        }
+        text += "\n\nDecision tree (α = \(String(format: "%.4f", bundle.treeAlpha)), depth \(bundle.tree.depth), \(bundle.tree.leafCount) leaves):\n"
+        let path = bundle.tree.path(row[...])
+        for (k, node) in path.enumerated() {
+            let n = bundle.tree.nodes[node]
+            if n.isLeaf {
+                let p = n.probabilities
+                let c = p.indices.max { p[$0] < p[$1] }!
+                text += "  → \(classes[c]) (p = \(String(format: "%.2f", p[c])))\n"
+            } else {
+                let goesLeft = k + 1 < path.count && path[k + 1] == n.left
+                text += "  \(names[n.feature]) = \(String(format: "%.2f", row[n.feature])) \(goesLeft ? "<=" : ">") \(String(format: "%.2f", n.threshold))\n"
+            }
+        }
+        let p = bundle.logistic.probabilities(row)[0]
+        text += "\nSparse logistic regression (λ = \(String(format: "%.4f", bundle.logistic.lambda))): P(\(classes[1])) = \(String(format: "%.3f", p))\n"
+        let contributions = bundle.logistic.contributions(row)
+        for j in contributions.indices.sorted(by: { abs(contributions[$0]) > abs(contributions[$1]) }) where bundle.logistic.weights[j] != 0 {
+            text += String(format: "  %@ %+.3f (value %.2f, weight %+.3f)\n", names[j].padding(toLength: 24, withPad: " ", startingAt: 0),
+                           contributions[j], row[j], bundle.logistic.weights[j])
+        }
+        text += String(format: "  %@ %+.3f\n", "bias".padding(toLength: 24, withPad: " ", startingAt: 0), bundle.logistic.bias)
+        var figures: [String] = []
+        for model in ["tree", "logistic"] {
+            guard let (cf, original, flipped, roundTrip) = counterfactual(bundle, model: model, index: index, data: data) else {
+                text += "\nCounterfactual (\(model)): no single factor flips the decision within ±5 standard deviations.\n"
+                continue
+            }
+            text += String(format: "\nCounterfactual (%@): change %@ from %.2f to %.2f (%.2f σ) → %@; decoded and re-encoded: %@ (%@)\n",
+                           model, names[cf.feature], cf.original, cf.value, cf.normalisedDelta, classes[cf.toClass],
+                           classes[roundTrip], roundTrip == cf.toClass ? "valid" : "not valid")
+            let steps = 7
+            var codes: [Float] = []
+            for s in 0..<steps {
+                var c = original
+                let l = bundle.featureLatents[cf.feature]
+                c[l] = original[l] + (flipped[l] - original[l]) * Float(s) / Float(steps - 1)
+                codes += c
+            }
+            let decoded = decode(Tensor(shape: [steps, original.count], scalars: codes))
+            let strip = Tensor.concatenate([data.images([index]), decoded], axis: 0)
+            let path = (run.path as NSString).appendingPathComponent("explanations/index-\(index)-\(model).png")
+            try PNGFile.write(RasterImage(tensor: ImageGrid.tile(strip, columns: steps + 1)), to: path)
+            figures.append(path)
+        }
+        return (text, figures)
+    }
+
+    /// A summary of the classifiers: scores, the tree as rules, importances, coefficients, validity.
+    public static func classifierSummary(_ b: ClassifierBundle) -> String {
+        var s = "test set (\(b.testCount) images)      accuracy  balanced  ROC-AUC\n"
+        for model in ["tree", "logistic", "cnn"] {
+            let c = b.scores[model]!
+            s += model.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%8.3f  %8.3f  %7.3f\n", c.accuracy, c.balancedAccuracy, c.rocAUC)
+        }
+        let gap = b.scores["cnn"]!.accuracy - max(b.scores["tree"]!.accuracy, b.scores["logistic"]!.accuracy)
+        s += String(format: "gap, pixel CNN − best factor model: %+.3f accuracy\n", gap)
+        s += "\nDecision tree (α = \(String(format: "%.4f", b.treeAlpha)), depth \(b.tree.depth), \(b.tree.leafCount) leaves):\n"
+        s += b.tree.text(featureNames: b.featureNames, classNames: b.classNames)
+        s += "importances: " + zip(b.featureNames, b.tree.featureImportances).filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
+            .map { "\($0.0) \(String(format: "%.2f", $0.1))" }.joined(separator: ", ") + "\n"
+        s += "\nSparse logistic regression (λ = \(String(format: "%.4f", b.logistic.lambda))), standardised coefficients:\n"
+        for (name, w) in zip(b.featureNames, b.logistic.weights) { s += "  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%+.3f", w))\n" }
+        s += "regularisation path (λ: non-zero): " + zip(b.pathLambdas, b.pathNonZero).map { String(format: "%.3g:%d", $0.0, $0.1) }.joined(separator: " ") + "\n"
+        s += "\ncounterfactual validity (decode → encode → classify): " + b.counterfactualValidity.keys.sorted()
+            .map { "\($0) \(String(format: "%.0f%%", 100 * b.counterfactualValidity[$0]!))" }.joined(separator: ", ") + "\n"
+        return s
+    }
+}

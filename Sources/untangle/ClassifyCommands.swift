@@ -1,0 +1,49 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import TensorCore
+
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train interpretable classifiers on a run's named factors (and a pixel CNN baseline); writes RUN/classifiers.json.",
+        discussion: """
+        Labels come from the run's data set: lesions (the diagnosis rule), or images:DIR?labels=F.csv&label=COLUMN. \
+        Run `untangle probe RUN` first so the classifiers speak in factor names.
+        """)
+
+    @Argument(help: "A run directory.") var runDirectory: String
+    @Option(help: "Training images.") var train = 4000
+    @Option(help: "Test images.") var test = 1000
+    @Option(help: "Pixel CNN training steps.") var cnnSteps = 1500
+    @Option(help: "Split seed.") var seed: UInt64 = 0
+    @Option(help: "Threads.") var threads = 2
+
+    func validate() throws {
+        guard train >= 50, test >= 10, cnnSteps >= 1, threads > 0 else { throw ValidationError("--train ≥ 50, --test ≥ 10, --cnn-steps ≥ 1") }
+    }
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        let trained = try TrainedRun(path: runDirectory)
+        let bundle = try trained.classify(trainCount: train, testCount: test, cnnSteps: cnnSteps, seed: seed) { print($0) }
+        print("")
+        print(TrainedRun.classifierSummary(bundle), terminator: "")
+        print("wrote \((runDirectory as NSString).appendingPathComponent("classifiers.json"))")
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain one image's decision in factor names, with counterfactual strips in RUN/explanations/.")
+
+    @Argument(help: "A run directory (classified).") var runDirectory: String
+    @Option(help: "Data set index of the image.") var index: Int
+    @Option(help: "Threads.") var threads = 2
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        let (text, figures) = try TrainedRun(path: runDirectory).explain(index: index)
+        print(text, terminator: "")
+        for f in figures { print("wrote \(f)") }
+    }
+}
