@@ -49,22 +49,22 @@ public enum Information {
     }
 }
 
-/// Spearman rank correlation (Pearson correlation of average ranks); 0 when either is constant.
-public func spearman(_ a: [Double], _ b: [Double]) -> Double {
-    func ranks(_ v: [Double]) -> [Double] {
-        let order = v.indices.sorted { v[$0] < v[$1] }
-        var r = [Double](repeating: 0, count: v.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
-            for t in i...j { r[order[t]] = Double(i + j) / 2 }
-            i = j + 1
-        }
-        return r
+/// Ranks `0…n−1` of `values` in ascending order, ties sharing their average rank.
+public func averageRanks<T: Comparable>(_ values: [T]) -> [Double] {
+    let order = values.indices.sorted { values[$0] < values[$1] }
+    var ranks = [Double](repeating: 0, count: values.count)
+    var i = 0
+    while i < order.count {
+        var j = i
+        while j + 1 < order.count && values[order[j + 1]] == values[order[i]] { j += 1 }
+        for t in i...j { ranks[order[t]] = Double(i + j) / 2 }
+        i = j + 1
     }
-    return pearson(ranks(a), ranks(b))
+    return ranks
 }
+
+/// Spearman rank correlation (Pearson correlation of average ranks); 0 when either is constant.
+public func spearman(_ a: [Double], _ b: [Double]) -> Double { pearson(averageRanks(a), averageRanks(b)) }
 
 /// Pearson correlation; 0 when either sequence is constant.
 public func pearson(_ a: [Double], _ b: [Double]) -> Double {

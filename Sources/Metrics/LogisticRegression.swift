@@ -116,16 +116,7 @@ public struct LogisticRegression: Sendable {
 /// Area under the ROC curve of `scores` for binary `labels` (1 positive), by the
 /// Mann–Whitney statistic with ties counted one half. 0.5 when a class is absent.
 public func rocAUC(scores: [Float], labels: [Int]) -> Double {
-    let order = scores.indices.sorted { scores[$0] < scores[$1] }
-    var ranks = [Double](repeating: 0, count: scores.count)
-    var i = 0
-    while i < order.count {
-        var j = i
-        while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
-        let rank = Double(i + j) / 2 + 1
-        for t in i...j { ranks[order[t]] = rank }
-        i = j + 1
-    }
+    let ranks = averageRanks(scores).map { $0 + 1 }
     let positives = labels.filter { $0 == 1 }.count, negatives = labels.count - positives
     guard positives > 0 && negatives > 0 else { return 0.5 }
     let rankSum = zip(ranks, labels).reduce(0.0) { $0 + ($1.1 == 1 ? $1.0 : 0) }

@@ -121,6 +121,26 @@ private func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?
     return t.withPointer { body($0) }
 }
 
+/// The pullback scaffold shared by both convolutions: allocates `∂x` (when needed) and one
+/// partial `∂W` per chunk (when needed), runs `body(chunk, ∂W partial, ∂x base)` for every
+/// chunk in parallel, then sums the partials in chunk order and appends `∂b`.
+private func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tensor, inputShape: [Int], weightShape: [Int],
+                                 chunkCount: Int,
+                                 _ body: (Int, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void) -> [Tensor?] {
+    let weightCount = weightShape.product
+    var dwPartial: [Float]?
+    let dx = optionalBuffer(needed[0], inputShape.product) { dxPointer in
+        dwPartial = optionalBuffer(needed[1], chunkCount * weightCount) { dwPointer in
+            nonisolated(unsafe) let (dwBase, dxBase) = (dwPointer, dxPointer)
+            Parallel.forEach(chunkCount) { ci in body(ci, dwBase.map { $0 + ci * weightCount }, dxBase) }
+        }
+    }
+    var result: [Tensor?] = [dx.map { Tensor(shape: inputShape, scalars: $0) },
+                             dwPartial.map { sumChunks($0, chunks: chunkCount, shape: weightShape) }]
+    if hasBias { result.append(needed[2] ? channelSums(upstream) : nil) }
+    return result
+}
+
 /// 2-D cross-correlation (PyTorch `conv2d`) over a batch, as one primitive.
 ///
 /// Concretely: `y[b, o, oh, ow] = bias[o] + Σ_{c,i,j} w[o, c, i, j] · x[b, c, oh·s − p + i, ow·s − p + j]`.
@@ -162,37 +182,26 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let savedCols = keep ? cols : []
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
-        var dwPartial: [Float]?
-        let dx = optionalBuffer(needed[0], x.value.count) { dxPointer in
-            dwPartial = optionalBuffer(needed[1], chunks.count * outChannels * patch) { dwPointer in
-                nonisolated(unsafe) let (pdwBase, dxBase) = (dwPointer, dxPointer)
-                let gradients = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
-                let patches = dxPointer == nil ? [] : chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
-                upstream.withPointer { pg in w.withPointer { pw in
-                Parallel.forEach(chunks.count) { ci in
-                    let ch = chunks[ci], n = ch.count * grid
-                    let gm = gradients[ci].pointer
-                    channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels,
-                                 plane: grid, into: gm)
-                    let colsChunk = savedCols[ci].pointer
-                    if let pdwBase {
-                        BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
-                                  a: gm, lda: n, b: colsChunk, ldb: n, c: pdwBase + ci * outChannels * patch, ldc: patch)
-                    }
-                    if let dxBase {
-                        let dcols = patches[ci].pointer
-                        BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: outChannels,
-                                  a: pw, lda: patch, b: gm, ldb: n, c: dcols, ldc: n)
-                        col2im(dcols, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
-                    }
+        let gradients = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
+        let patches = needed[0] ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
+        return upstream.withPointer { pg in w.withPointer { pw in
+            convolutionPullback(needed, hasBias: bias != nil, upstream: upstream, inputShape: x.shape, weightShape: ws,
+                                chunkCount: chunks.count) { ci, dwChunk, dxBase in
+                let ch = chunks[ci], n = ch.count * grid
+                let gm = gradients[ci].pointer
+                channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels, plane: grid, into: gm)
+                if let dwChunk {
+                    BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
+                              a: gm, lda: n, b: savedCols[ci].pointer, ldb: n, c: dwChunk, ldc: patch)
                 }
-                } }
+                if let dxBase {
+                    let dcols = patches[ci].pointer
+                    BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: outChannels,
+                              a: pw, lda: patch, b: gm, ldb: n, c: dcols, ldc: n)
+                    col2im(dcols, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
+                }
             }
-        }
-        var result: [Tensor?] = [dx.map { Tensor(shape: x.shape, scalars: $0) },
-                                 dwPartial.map { sumChunks($0, chunks: chunks.count, shape: ws) }]
-        if bias != nil { result.append(needed[2] ? channelSums(upstream) : nil) }
-        return result
+        } }
     }
 }
 
@@ -243,36 +252,26 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     let savedInputs = keep ? xm : []
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
-        var dwPartial: [Float]?
-        let dx = optionalBuffer(needed[0], x.value.count) { dxPointer in
-            dwPartial = optionalBuffer(needed[1], chunks.count * inChannels * patch) { dwPointer in
-                nonisolated(unsafe) let (pdwBase, dxBase) = (dwPointer, dxPointer)
-                let patches = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
-                let products = dxPointer == nil ? [] : chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) }
-                upstream.withPointer { pg in w.withPointer { pw in
-                Parallel.forEach(chunks.count) { ci in
-                    let ch = chunks[ci], n = ch.count * grid
-                    let dcols = patches[ci].pointer
-                    im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
-                    let xChunk = savedInputs[ci].pointer
-                    if let pdwBase {
-                        BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
-                                  a: xChunk, lda: n, b: dcols, ldb: n, c: pdwBase + ci * inChannels * patch, ldc: patch)
-                    }
-                    if let dxBase {
-                        let dxm = products[ci].pointer
-                        BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
-                                  a: pw, lda: patch, b: dcols, ldb: n, c: dxm, ldc: n)
-                        batchMajor(dxm, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
-                                   into: dxBase + ch.offset(inChannels * grid))
-                    }
+        let patches = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
+        let products = needed[0] ? chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) } : []
+        return upstream.withPointer { pg in w.withPointer { pw in
+            convolutionPullback(needed, hasBias: bias != nil, upstream: upstream, inputShape: x.shape, weightShape: ws,
+                                chunkCount: chunks.count) { ci, dwChunk, dxBase in
+                let ch = chunks[ci], n = ch.count * grid
+                let dcols = patches[ci].pointer
+                im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
+                if let dwChunk {
+                    BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
+                              a: savedInputs[ci].pointer, lda: n, b: dcols, ldb: n, c: dwChunk, ldc: patch)
                 }
-                } }
+                if let dxBase {
+                    let dxm = products[ci].pointer
+                    BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
+                              a: pw, lda: patch, b: dcols, ldb: n, c: dxm, ldc: n)
+                    batchMajor(dxm, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
+                               into: dxBase + ch.offset(inChannels * grid))
+                }
             }
-        }
-        var result: [Tensor?] = [dx.map { Tensor(shape: x.shape, scalars: $0) },
-                                 dwPartial.map { sumChunks($0, chunks: chunks.count, shape: ws) }]
-        if bias != nil { result.append(needed[2] ? channelSums(upstream) : nil) }
-        return result
+        } }
     }
 }
