@@ -4,6 +4,21 @@ import Plotting
 import TensorCore
 
 extension TrainedRun {
+    /// The saliency-vs-factors section (from `compare/`), empty when `compare` has not run.
+    func compareSection() -> String {
+        let directory = (run.path as NSString).appendingPathComponent("compare")
+        guard let scores = try? String(contentsOfFile: directory + "/scores.csv", encoding: .utf8) else { return "" }
+        func table(_ csv: String) -> String {
+            let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            return "<table>" + rows.enumerated().map { k, r in "<tr>" + r.map { k == 0 ? "<th>\($0)</th>" : "<td>\($0)</td>" }.joined() + "</tr>" }.joined(separator: "\n") + "</table>"
+        }
+        let sanity = (try? String(contentsOfFile: directory + "/sanity.csv", encoding: .utf8)).map(table) ?? ""
+        let panels = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("panel-") && $0.hasSuffix(".png") }.sorted()
+        return "<h2>Pixel saliency vs factor explanations (compare/)</h2>\n" + table(scores)
+            + "\n<h3>Sanity check: cascading randomisation of the CNN</h3>\n" + sanity + "\n"
+            + panels.map { "<figure><img src=\"compare/\($0)\" alt=\"\($0)\"><figcaption>\($0)</figcaption></figure>" }.joined(separator: "\n")
+    }
+
     /// Writes the figures a report needs into `RUN/figures/` (training curves, KL bars,
     /// MI heat map when `mi_matrix.csv` exists, traversals, reconstructions) and
     /// `RUN/index.html`, a self-contained page with relative links only (no network).
@@ -85,6 +100,7 @@ extension TrainedRun {
         <h2>Traversals</h2>
         \(figure("traversals.png", "One row per active latent, sorted by KL"))
         \(figure("traversals.gif", "All active latents moving together"))
+        \(compareSection())
         <h2>Config (config.toml)</h2>
         <pre>\(escape(read("config.toml") ?? ""))</pre>
         <p><a href="log.csv">log.csv</a> · <a href="config.toml">config.toml</a> · <a href="run.json">run.json</a> · <a href="model.safetensors">model.safetensors</a></p>

@@ -47,3 +47,33 @@ struct Explain: ParsableCommand {
         for f in figures { print("wrote \(f)") }
     }
 }
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score pixel saliency against factor explanations on lesion test images; writes RUN/compare/.",
+        discussion: """
+        Needs `untangle classify RUN` first. Methods: gradient, input×gradient, SmoothGrad (+², VarGrad), \
+        Integrated Gradients (Gauss–Legendre, Riemann), occlusion and Grad-CAM on the pixel CNN; gradient, IG and \
+        occlusion on encoder → logistic; occlusion on the tree; IG on the size latent. Scores: relevance mass and \
+        rank accuracy, pointing game, deletion/insertion AUC, IG convergence delta, the cascading randomisation \
+        sanity check, and factor precision/recall against the label rule.
+        """)
+
+    @Argument(help: "A classified run directory (lesions).") var runDirectory: String
+    @Option(help: "Test images to score.") var count = 100
+    @Option(help: "Panels to draw.") var panels = 4
+    @Option(help: "Seed (SmoothGrad noise, randomisation).") var seed: UInt64 = 0
+    @Option(help: "Threads.") var threads = 2
+
+    func validate() throws { guard count > 0, panels >= 0, threads > 0 else { throw ValidationError("--count > 0, --panels ≥ 0") } }
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        let start = Date()
+        let table = try TrainedRun(path: runDirectory).compare(count: count, seed: seed, panels: panels) { print($0) }
+        print(table, terminator: "")
+        let sanity = (try? String(contentsOfFile: (runDirectory as NSString).appendingPathComponent("compare/sanity.csv"), encoding: .utf8)) ?? ""
+        print("\nsanity check (cascading randomisation):\n" + sanity, terminator: "")
+        print(String(format: "total %.1f s; wrote %@/compare/", Date().timeIntervalSince(start), runDirectory))
+    }
+}

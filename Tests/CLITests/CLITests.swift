@@ -190,6 +190,10 @@ enum CLI {
         #expect(es == 0 && eo.contains("image 123: true label") && eo.contains("Decision tree"), "\(eo)")
         let (bad, message) = try CLI.run(["explain", run, "--index", "99999999"])
         #expect(bad != 0 && message.contains("out of range"))
+        let (ms, mo) = try CLI.run(["compare", run, "--count", "2", "--panels", "1"])
+        #expect(ms == 0 && mo.contains("relevance_mass") && mo.contains("factor-tree") && mo.contains("sanity check"), "\(mo)")
+        #expect(FileManager.default.fileExists(atPath: run + "/compare/scores.csv") && FileManager.default.fileExists(atPath: run + "/compare/sanity.csv"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: run + "/compare")) ?? []).contains { $0.hasPrefix("panel-") && $0.hasSuffix(".png") })
     }
 
     @Test func classifyNeedsLabels() throws {

@@ -1,0 +1,248 @@
+import Autodiff
+import Datasets
+import Explain
+import Foundation
+import Metrics
+import Models
+import NN
+import Plotting
+import TensorCore
+
+/// One explanation method in the comparison: its model, name, and how it makes maps.
+struct ExplanationMethod {
+    var model: String, name: String
+    var attribute: (Tensor) -> Tensor
+    /// P(class of interest) for perturbed images (deletion / insertion), if the model is a classifier.
+    var probability: ((Tensor) -> [Double])?
+    var convergenceDelta: ((Tensor) -> [Double])?
+}
+
+extension TrainedRun {
+    /// The pixel CNN saved by `classify`.
+    func loadPixelCNN(classCount: Int) throws -> PixelCNN {
+        let path = (run.path as NSString).appendingPathComponent("pixel_cnn.safetensors")
+        let cnn = PixelCNN(imageShape: dataset.imageShape, classCount: classCount, seed: 0)
+        let (tensors, _) = try Safetensors.read(path)
+        try Safetensors.load(tensors, into: cnn.parameters, path: path)
+        return cnn
+    }
+
+    /// Scores of the factor-level logistic model on images, differentiable: encoder mean →
+    /// active latents → standardised → log-odds `[B]`.
+    func logisticScore(_ bundle: ClassifierBundle) -> ScoreFunction {
+        let z = config.latentCount, d = bundle.featureLatents.count
+        var select = Tensor.zeros([z, d])
+        for (j, l) in bundle.featureLatents.enumerated() { select[l, j] = 1 }
+        let m = bundle.logistic
+        let scaledWeights = Tensor(shape: [d, 1], scalars: (0..<d).map { Float(m.weights[$0] / m.scale[$0]) })
+        let offset = Float(m.bias - (0..<d).reduce(0.0) { $0 + m.weights[$1] * m.mean[$1] / m.scale[$1] })
+        return { x in
+            let mean = self.model.encoder(x).mean
+            let features = Variable.matmul(mean, x.tape.constant(select))
+            return (Variable.matmul(features, x.tape.constant(scaledWeights)) + offset).reshaped([x.shape[0]])
+        }
+    }
+
+    /// Compares pixel saliency with factor-level explanations on `count` test images of the
+    /// lesion set, scored against the ground-truth masks and the label rule. Writes
+    /// `compare/scores.csv`, `compare/sanity.csv` and `compare/panel-<index>.png`; returns the table.
+    public func compare(count: Int = 100, seed: UInt64 = 0, panels: Int = 4, progress: (String) -> Void = { _ in }) throws -> String {
+        guard let lesions = dataset as? Lesions else {
+            throw ConfigError(config.dataset, "compare needs ground-truth masks and a label rule: train on lesions")
+        }
+        let bundle = try loadClassifiers()
+        let cnn = try loadPixelCNN(classCount: 2)
+        let (_, testIndices) = split(lesions, trainCount: bundle.trainCount, testCount: bundle.testCount, seed: bundle.seed)
+        let indices = Array(testIndices.prefix(count))
+        let images = lesions.images(indices)
+        let masks = indices.map { Array(lesions.mask($0).scalars) }
+        let shape = lesions.imageShape, plane = shape[1] * shape[2]
+        var rng = RandomGenerator(seed: seed)
+
+        let cnnScore: ScoreFunction = { x in
+            let logits = cnn(x)
+            return (logits.slice(axis: 1, 1..<2) - logits.slice(axis: 1, 0..<1)).reshaped([x.shape[0]])
+        }
+        func cnnProbability(_ x: Tensor) -> [Double] { PixelClassifier.probabilities(cnn, x) }
+        let factorScore = logisticScore(bundle)
+        func factorProbability(_ x: Tensor) -> [Double] {
+            let t = Tape(recording: false)
+            return factorScore(t.constant(x)).value.scalars.map { 1 / (1 + exp(-Double($0))) }
+        }
+        func treeProbability(_ x: Tensor) -> [Double] {
+            let codes = encodeMeans(x), z = config.latentCount
+            let rows = (0..<x.shape[0]).flatMap { i in bundle.featureLatents.map { codes.scalars[i * z + $0] } }
+            return bundle.tree.probabilities(rows).enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+        }
+        let sizeLatent = bundle.featureNames.firstIndex(of: "size").map { bundle.featureLatents[$0] }
+        var methods: [ExplanationMethod] = [
+            .init(model: "cnn", name: "gradient", attribute: { Saliency.absoluteGradient(cnnScore, $0) }, probability: cnnProbability),
+            .init(model: "cnn", name: "input-x-gradient", attribute: { Saliency.inputTimesGradient(cnnScore, $0) }, probability: cnnProbability),
+            .init(model: "cnn", name: "smoothgrad", attribute: { Saliency.smoothGrad(cnnScore, $0, rng: &rng) }, probability: cnnProbability),
+            .init(model: "cnn", name: "smoothgrad-sq", attribute: { Saliency.smoothGrad(cnnScore, $0, kind: .squared, rng: &rng) }, probability: cnnProbability),
+            .init(model: "cnn", name: "vargrad", attribute: { Saliency.smoothGrad(cnnScore, $0, kind: .variance, rng: &rng) }, probability: cnnProbability),
+            .init(model: "cnn", name: "ig-gausslegendre", attribute: { Saliency.integratedGradients(cnnScore, $0).attributions },
+                  probability: cnnProbability, convergenceDelta: { Saliency.integratedGradients(cnnScore, $0).delta }),
+            .init(model: "cnn", name: "ig-riemann-middle", attribute: { Saliency.integratedGradients(cnnScore, $0, rule: .riemannMiddle).attributions },
+                  probability: cnnProbability, convergenceDelta: { Saliency.integratedGradients(cnnScore, $0, rule: .riemannMiddle).delta }),
+            .init(model: "cnn", name: "occlusion", attribute: { Saliency.occlusion({ x in cnnProbability(x) }, $0) }, probability: cnnProbability),
+            .init(model: "cnn", name: "grad-cam", attribute: { Saliency.gradCAM(features: { cnn.forward($0).features },
+                                                                                head: { f in let l = cnn.head(f); return (l.slice(axis: 1, 1..<2) - l.slice(axis: 1, 0..<1)).reshaped([f.shape[0]]) }, $0) },
+                  probability: cnnProbability),
+            .init(model: "factor-logistic", name: "gradient", attribute: { Saliency.absoluteGradient(factorScore, $0) }, probability: factorProbability),
+            .init(model: "factor-logistic", name: "ig-gausslegendre", attribute: { Saliency.integratedGradients(factorScore, $0).attributions },
+                  probability: factorProbability, convergenceDelta: { Saliency.integratedGradients(factorScore, $0).delta }),
+            .init(model: "factor-logistic", name: "occlusion", attribute: { Saliency.occlusion(factorProbability, $0) }, probability: factorProbability),
+            .init(model: "factor-tree", name: "occlusion", attribute: { Saliency.occlusion(treeProbability, $0) }, probability: treeProbability),
+        ]
+        if let l = sizeLatent {
+            let latentScore: ScoreFunction = { x in self.model.encoder(x).mean.slice(axis: 1, l..<(l + 1)).reshaped([x.shape[0]]) }
+            methods.append(.init(model: "latent:size", name: "ig-gausslegendre", attribute: { Saliency.integratedGradients(latentScore, $0).attributions }))
+        }
+
+        var rows = ["model,method,relevance_mass,relevance_rank,pointing_game,pointing_game_15px,deletion_auc,insertion_auc,ig_abs_delta,seconds"]
+        var maps: [String: Tensor] = [:]
+        for method in methods {
+            progress("\(method.model) \(method.name)")
+            let start = Date()
+            var attributions: [Tensor] = []
+            for s in stride(from: 0, to: indices.count, by: 10) {
+                attributions.append(method.attribute(images.slice(axis: 0, s..<min(indices.count, s + 10))))
+            }
+            let a = Tensor.concatenate(attributions, axis: 0)
+            maps["\(method.model) \(method.name)"] = a
+            var mass = 0.0, rank = 0.0, point = 0.0, point15 = 0.0, deletion = 0.0, insertion = 0.0
+            let channels = a.shape[1]
+            for i in 0..<indices.count {
+                let map = SaliencyScores.collapse(a.scalars[(i * channels * plane)..<((i + 1) * channels * plane)], channels: channels)
+                mass += SaliencyScores.relevanceMass(map, mask: masks[i])
+                rank += SaliencyScores.relevanceRank(map, mask: masks[i])
+                point += SaliencyScores.pointingGame(map, mask: masks[i], width: shape[2]) ? 1 : 0
+                point15 += SaliencyScores.pointingGame(map, mask: masks[i], width: shape[2], tolerance: 15) ? 1 : 0
+                if let probability = method.probability {
+                    let image = Array(images.scalars[(i * shape.product)..<((i + 1) * shape.product)])
+                    let predicted = probability(Tensor(shape: [1] + shape, scalars: image))[0] >= 0.5
+                    let ofInterest = { (x: Tensor) in probability(x).map { predicted ? $0 : 1 - $0 } }
+                    deletion += SaliencyScores.curveAUC(image: image, map: map, channels: shape[0], step: 128, probability: ofInterest, shape: shape)
+                    insertion += SaliencyScores.curveAUC(image: image, map: map, channels: shape[0],
+                                                         start: SaliencyScores.blurred(image, channels: shape[0], height: shape[1], width: shape[2]),
+                                                         step: 128, probability: ofInterest, shape: shape)
+                }
+            }
+            let n = Double(indices.count)
+            var delta: Double?
+            if let convergence = method.convergenceDelta {
+                let m = min(indices.count, 20)
+                let deltas: [Double] = convergence(images.slice(axis: 0, 0..<m))
+                delta = deltas.reduce(0.0) { $0 + Swift.abs($1) } / Double(m)
+            }
+            let p = method.probability != nil
+            rows.append([method.model, method.name, f(mass / n), f(rank / n), f(point / n), f(point15 / n),
+                         p ? f(deletion / n) : "", p ? f(insertion / n) : "", delta.map(f) ?? "",
+                         String(format: "%.1f", Date().timeIntervalSince(start))].joined(separator: ","))
+        }
+
+        // Factor level: the factors each interpretable model relies on vs. the label rule's.
+        let rule = Set(Lesions.ruleFactors)
+        func factorRow(_ model: String, _ used: Set<String>) -> String {
+            let hits = used.intersection(rule).count
+            let precision = used.isEmpty ? 0 : Double(hits) / Double(used.count), recall = Double(hits) / Double(rule.count)
+            return "\(model),factors used: \(used.sorted().joined(separator: " ")),precision \(f(precision)),recall \(f(recall)),counterfactual validity \(f(bundle.counterfactualValidity[model == "factor-tree" ? "tree" : "logistic"] ?? 0)),,,,"
+        }
+        let treeUsed = Set(bundle.tree.featureImportances.enumerated().filter { $0.element > 0 }.map { bundle.featureNames[$0.offset] })
+        let logisticUsed = Set(bundle.logistic.weights.enumerated().filter { $0.element != 0 }.map { bundle.featureNames[$0.offset] })
+        rows.append(factorRow("factor-tree", treeUsed))
+        rows.append(factorRow("factor-logistic", logisticUsed))
+        let directory = (run.path as NSString).appendingPathComponent("compare")
+        try AtomicFile.write(rows.joined(separator: "\n") + "\n", to: directory + "/scores.csv")
+
+        progress("sanity check: cascading randomisation of the CNN")
+        try AtomicFile.write(try sanityCheck(cnn: cnn, images: images.slice(axis: 0, 0..<min(10, indices.count)), seed: seed), to: directory + "/sanity.csv")
+
+        progress("panels")
+        try writePanels(maps: maps, images: images, masks: masks, indices: indices, bundle: bundle, count: min(panels, indices.count), directory: directory)
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    /// Cascading randomisation (Adebayo et al. 2018): re-initialise the CNN's layers from the top
+    /// down; after each, the Spearman rank correlation and SSIM between the original and the new
+    /// |maps| (mean over images). A method passes when, fully randomised, |ρ| < 0.5.
+    func sanityCheck(cnn: PixelCNN, images: Tensor, seed: UInt64) throws -> String {
+        let score: ScoreFunction = { x in
+            let logits = cnn(x)
+            return (logits.slice(axis: 1, 1..<2) - logits.slice(axis: 1, 0..<1)).reshaped([x.shape[0]])
+        }
+        let methods: [(String, (Tensor) -> Tensor)] = [
+            ("gradient", { Saliency.absoluteGradient(score, $0) }),
+            ("input-x-gradient", { Saliency.inputTimesGradient(score, $0) }),
+            ("ig-gausslegendre", { Saliency.integratedGradients(score, $0).attributions }),
+            ("grad-cam", { Saliency.gradCAM(features: { cnn.forward($0).features },
+                                            head: { f in let l = cnn.head(f); return (l.slice(axis: 1, 1..<2) - l.slice(axis: 1, 0..<1)).reshaped([f.shape[0]]) }, $0) }),
+        ]
+        let original = methods.map { $0.1(images) }
+        let saved = cnn.parameters.map(\.value)
+        defer { for (p, v) in zip(cnn.parameters, saved) { p.value = v } }
+        var rng = RandomGenerator(seed: seed).fork(0x5A17)
+        let plane = images.shape[2] * images.shape[3], n = images.shape[0]
+        var lines = ["randomised_down_to,method,spearman,ssim,passes"]
+        for (stage, layer) in ["cnn.out", "cnn.fc", "cnn.conv3", "cnn.conv2", "cnn.conv1"].enumerated() {
+            for p in cnn.parameters where p.name.hasPrefix(layer + ".") {
+                let fanIn = p.value.shape.dropFirst().product
+                p.value = p.name.hasSuffix(".bias") ? .zeros(p.value.shape) : rng.normal(p.value.shape, std: Float((2.0 / Double(max(fanIn, 1))).squareRoot()))
+            }
+            for (k, method) in methods.enumerated() {
+                let randomised = method.1(images)
+                var rho = 0.0, similarity = 0.0
+                for i in 0..<n {
+                    let c = original[k].shape[1]
+                    let a = SaliencyScores.collapse(original[k].scalars[(i * c * plane)..<((i + 1) * c * plane)], channels: c).map(Swift.abs)
+                    let b = SaliencyScores.collapse(randomised.scalars[(i * c * plane)..<((i + 1) * c * plane)], channels: c).map(Swift.abs)
+                    rho += SaliencyScores.rankCorrelation(a, b)
+                    similarity += SaliencyScores.ssim(a, b, width: images.shape[3])
+                }
+                let isLast = stage == 4
+                lines.append("\(layer),\(method.0),\(f(rho / Double(n))),\(f(similarity / Double(n))),\(isLast ? (Swift.abs(rho / Double(n)) < 0.5 ? "yes" : "no") : "")")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One panel per image: row 1 the image, its mask and the heat maps; row 2 the tree's
+    /// counterfactual strip (original → flipped).
+    func writePanels(maps: [String: Tensor], images: Tensor, masks: [[Float]], indices: [Int], bundle: ClassifierBundle,
+                     count: Int, directory: String) throws {
+        let shape = dataset.imageShape, plane = shape[1] * shape[2]
+        let shown = ["cnn gradient", "cnn ig-gausslegendre", "cnn smoothgrad", "cnn occlusion", "cnn grad-cam",
+                     "factor-logistic ig-gausslegendre", "factor-logistic occlusion", "factor-tree occlusion"].filter { maps[$0] != nil }
+        let columns = 2 + shown.count
+        for i in 0..<count {
+            let grey = (0..<plane).map { p in (0..<shape[0]).reduce(Float(0)) { $0 + images.scalars[(i * shape[0] + $1) * plane + p] } / Float(shape[0]) }
+            var tiles: [Tensor] = [Tensor(shape: [3, shape[1], shape[2]], scalars: grey + grey + grey),
+                                   Tensor(shape: [3, shape[1], shape[2]], scalars: masks[i] + masks[i] + masks[i])]
+            for key in shown {
+                let a = maps[key]!, c = a.shape[1]
+                let map = SaliencyScores.collapse(a.scalars[(i * c * plane)..<((i + 1) * c * plane)], channels: c)
+                tiles.append(SaliencyScores.heatMap(map, over: grey, height: shape[1], width: shape[2]))
+            }
+            var strip: [Tensor] = []
+            if let cf = counterfactual(bundle, model: "tree", index: indices[i], data: dataset) {
+                for s in 0..<columns {
+                    var code = cf.code
+                    let l = bundle.featureLatents[cf.counterfactual.feature]
+                    code[l] = cf.code[l] + (cf.flippedCode[l] - cf.code[l]) * Float(s) / Float(columns - 1)
+                    let decoded = decode(Tensor(shape: [1, code.count], scalars: code))
+                    let g = (0..<plane).map { p in (0..<shape[0]).reduce(Float(0)) { $0 + decoded.scalars[$1 * plane + p] } / Float(shape[0]) }
+                    strip.append(Tensor(shape: [3, shape[1], shape[2]], scalars: g + g + g))
+                }
+            }
+            while strip.count < columns { strip.append(Tensor.ones([3, shape[1], shape[2]])) }
+            let grid = Tensor.concatenate((tiles + strip).map { $0.reshaped([1, 3, shape[1], shape[2]]) }, axis: 0)
+            let label = dataset is any LabeledDataset ? (dataset as! any LabeledDataset).labelNames[(dataset as! any LabeledDataset).label(of: indices[i])] : ""
+            try Figures.imageGrid(grid, rows: 2, columns: columns, rowLabels: ["maps (\(label))", "tree counterfactual"],
+                                  columnLabels: ["image", "mask"] + shown.map { $0.replacingOccurrences(of: "factor-", with: "f-") },
+                                  title: "Image \(indices[i]): pixel saliency vs factor explanation", output: directory + "/panel-\(indices[i]).png")
+        }
+    }
+}
+
+private func f(_ v: Double) -> String { String(format: "%.4f", v) }
