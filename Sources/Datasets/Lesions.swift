@@ -13,7 +13,7 @@ public protocol LabeledDataset: ImageDataset {
 /// the factors that generate each image and the pixels that show the finding.
 ///
 /// Each 64×64 grey image is "tissue" — a smooth texture of three oriented
-/// sinusoids (amplitude 0.035 each) around grey level 0.35 — with one elliptical lesion added on top.
+/// sinusoids (amplitude 0.015 each) around grey level 0.35 — with one elliptical lesion added on top.
 /// Factors (classes in brackets):
 /// - `size` [6]: lesion semi-major radius a ∈ {4, 5.5, 7, 8.5, 10, 11.5} px;
 /// - `eccentricity` [4]: e ∈ {0, 0.2, 0.4, 0.55}, semi-minor radius b = a·(1 − e);
@@ -67,7 +67,7 @@ public struct Lesions: GroundTruthDataset, LabeledDataset {
 
     public var count: Int { gridSize }
 
-    /// Texture class `t`: 0.35 + Σ of three sinusoids of amplitude 0.035, frequency 1–3.5
+    /// Texture class `t`: 0.35 + Σ of three sinusoids of amplitude 0.015, frequency 1–3.5
     /// cycles per image, random orientation and phase (seeded by `1000 + t`).
     static func texture(_ t: UInt64) -> [Float] {
         var rng = RandomGenerator(seed: 1000 + t)
@@ -77,7 +77,7 @@ public struct Lesions: GroundTruthDataset, LabeledDataset {
         return (0..<(64 * 64)).map { i in
             let (x, y) = (Double(i % 64) / 64, Double(i / 64) / 64)
             var v = 0.35
-            for (f, phi, psi) in waves { v += 0.035 * sin(2 * Double.pi * f * (x * cos(phi) + y * sin(phi)) + psi) }
+            for (f, phi, psi) in waves { v += 0.015 * sin(2 * Double.pi * f * (x * cos(phi) + y * sin(phi)) + psi) }
             return Float(v)
         }
     }

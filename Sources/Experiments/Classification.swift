@@ -61,7 +61,7 @@ extension TrainedRun {
 
     /// Trains the CART tree (gini, depth ≤ 6, ≥ 20 samples per leaf, cost-complexity pruned with α
     /// chosen on a 20 % validation split: the largest α within 0.5 % of the best validation
-    /// accuracy), the L1 logistic model (λ chosen the same way on its path) and the pixel CNN on
+    /// balanced accuracy), the L1 logistic model (λ chosen the same way on its path) and the pixel CNN on
     /// the same split; scores all three on the test set; measures counterfactual validity; writes
     /// `classifiers.json` and `pixel_cnn.safetensors`.
     public func classify(trainCount: Int = 4000, testCount: Int = 1000, cnnSteps: Int = 1500, seed: UInt64 = 0,
@@ -86,7 +86,10 @@ extension TrainedRun {
         let fit = trainIndices.count * 4 / 5
         let (xFit, yFit) = (Array(xTrain[..<(fit * d)]), Array(yTrain[..<fit]))
         let (xValidation, yValidation) = (Array(xTrain[(fit * d)...]), Array(yTrain[fit...]))
-        func accuracy(_ predicted: [Int], _ y: [Int]) -> Double { Double(zip(predicted, y).filter { $0 == $1 }.count) / Double(max(y.count, 1)) }
+        // Model selection by balanced accuracy: plain accuracy would favour the majority class (25 % malignant).
+        func accuracy(_ predicted: [Int], _ y: [Int]) -> Double {
+            ClassifierScores(probabilities: predicted.map(Double.init), labels: y).balancedAccuracy
+        }
 
         progress("growing and pruning the decision tree")
         let grown = DecisionTree(x: xFit, featureCount: d, y: yFit, classCount: 2, maximumDepth: 6, minimumSamplesLeaf: 20)

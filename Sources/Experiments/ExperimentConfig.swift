@@ -36,19 +36,31 @@ import Models
 /// ```
 /// Every key is optional except `experiment.name`; unknown keys are errors.
 public struct ExperimentConfig: Equatable, Sendable {
+    /// `experiment.name`: the directory under `Results/`.
     public var name: String
+    /// `experiment.description`: free text (not part of the run id).
     public var description: String = ""
+    /// `experiment.seed`: initialisation, data order, noise.
     public var seed: UInt64 = 0
+    /// `data.dataset`: a `DatasetSpec` string.
     public var dataset: String = "dsprites"
+    /// `model.architecture` (+ `model.hidden` for mlp).
     public var architecture: Architecture = .conv
+    /// `model.latents`: Z.
     public var latentCount: Int = 10
+    /// `model.kind` and its hyperparameters.
     public var objective = ObjectiveSettings(kind: .betaVAE)
-    public var steps: Int = 300_000
-    public var batchSize: Int = 64
+    /// `training.steps` and `training.batch_size`.
+    public var steps: Int = 300_000, batchSize: Int = 64
+    /// `training.learning_rate`, `beta1`, `beta2`, `epsilon` (Adam).
     public var learningRate: Float = 1e-4, adamBeta1: Float = 0.9, adamBeta2: Float = 0.999, adamEpsilon: Float = 1e-8
+    /// `training.threads`: Untangle's parallel loops (results are reproducible per thread count).
     public var threads: Int = 2
+    /// `training.checkpoint_every`, `keep_checkpoints`, `log_every`.
     public var checkpointEvery: Int = 1000, keepCheckpoints: Int = 2, logEvery: Int = 1
+    /// FactorVAE's discriminator Adam: `training.discriminator_learning_rate`, `discriminator_beta1`, `discriminator_beta2`.
     public var discriminatorLearningRate: Float = 1e-4, discriminatorBeta1: Float = 0.5, discriminatorBeta2: Float = 0.9
+    /// `evaluation.held_out`: images for the final held-out ELBO.
     public var heldOut: Int = 1024
 
     /// Defaults with the given experiment name.

@@ -152,9 +152,10 @@ public struct DecisionTree: Sendable, Codable {
 public struct RandomForest: Sendable {
     public let trees: [DecisionTree]
 
-    /// `treeCount` trees of depth ≤ `maximumDepth`, each on a bootstrap sample (as multiplicity weights).
+    /// `treeCount` trees of depth ≤ `maximumDepth`, each on a bootstrap sample (as multiplicity weights),
+    /// with split candidates at `maximumBins` quantiles per feature.
     public init(x: [Float], featureCount d: Int, y: [Int], classCount k: Int, treeCount: Int = 50,
-                maximumDepth: Int = 8, featuresPerSplit: Int? = nil, seed: UInt64) {
+                maximumDepth: Int = 8, featuresPerSplit: Int? = nil, maximumBins: Int = 32, seed: UInt64) {
         let root = RandomGenerator(seed: seed)
         let n = y.count
         var forest: [DecisionTree] = []
@@ -163,7 +164,8 @@ public struct RandomForest: Sendable {
             var weights = [Double](repeating: 0, count: n)
             for _ in 0..<n { weights[rng.int(below: n)] += 1 }
             forest.append(DecisionTree(x: x, featureCount: d, y: y, classCount: k, weights: weights,
-                                       maximumDepth: maximumDepth, featuresPerSplit: featuresPerSplit, rng: rng))
+                                       maximumDepth: maximumDepth, featuresPerSplit: featuresPerSplit,
+                                       maximumBins: maximumBins, rng: rng))
         }
         trees = forest
     }

@@ -85,7 +85,7 @@ extension CodeSample {
     }
 
     /// DCI with importances from one random forest per factor (50 trees, depth ≤ 8, all
-    /// latents considered at every split, bootstrap samples; impurity-decrease
+    /// latents considered at every split, 32 quantile split candidates per latent, bootstrap samples; impurity-decrease
     /// importances) — dlib uses gradient-boosted trees; both give an importance matrix of
     /// the same kind. Informativeness = mean train and eval accuracy of the forests.
     public func dci(seed: UInt64) -> (disentanglement: Double, completeness: Double, trainAccuracy: Double,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Experiments
 import Models
 import TensorCore
 
@@ -34,32 +35,23 @@ struct Version: ParsableCommand {
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a small β-VAE on synthetic sprites and print the falling loss.",
-        discussion: "Deterministic for a given --seed and --threads. Takes a few seconds.")
+        abstract: "A quick end-to-end tour on the built-in dSprites: train a β-VAE, name its latents, write the report.",
+        discussion: "About two minutes on 2 cores with the defaults. Writes Results/demo/<run-id>/ (replaced on every run).")
 
-    @Option(help: "Training steps.") var steps = 600
-    @Option(help: "Batch size.") var batch = 64
-    @Option(help: "Number of latents Z.") var latents = 4
-    @Option(help: "KL weight β.") var beta: Float = 1
+    @Option(help: "Training steps.") var steps = 800
+    @Option(help: "conv (dlib) or mlp.") var architecture = "conv"
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS and parallel kernels.") var threads = 2
-    @Option(help: "Print every N steps (mean over those steps).") var logEvery = 50
+    @Option(help: "Threads.") var threads = 2
+    @Option(help: "Root directory of run directories.") var results = "Results"
 
     func validate() throws {
-        guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
-        guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
-        guard latents > 0 else { throw ValidationError("--latents must be positive, got \(latents)") }
-        guard beta >= 0, beta.isFinite else { throw ValidationError("--beta must be a finite number ≥ 0, got \(beta)") }
+        guard steps >= 10 else { throw ValidationError("--steps must be at least 10, got \(steps)") }
+        guard ["conv", "mlp"].contains(architecture) else { throw ValidationError("--architecture must be conv or mlp, got \(architecture)") }
         guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
-        guard logEvery > 0 else { throw ValidationError("--log-every must be positive, got \(logEvery)") }
     }
 
-    func run() {
-        Parallel.setThreadCount(threads)
-        print("β-VAE (MLP 256-128-64-Z\(latents)) on 16×16 synthetic squares, batch \(batch), β \(beta), seed \(seed)")
-        print("  step      loss   recon      KL")
-        trainSquaresDemo(steps: steps, batch: batch, latentCount: latents, beta: beta, seed: seed, logEvery: logEvery) { r in
-            print(String(format: "%6d  %8.2f  %6.2f  %6.2f", r.step, r.loss, r.reconstruction, r.kl))
-        }
+    func run() throws {
+        _ = try Experiments.Demo.run(steps: steps, architecture: architecture == "conv" ? .conv : .mlp(hidden: [256, 128]),
+                                     seed: seed, threads: threads, resultsRoot: results) { print($0); fflush(nil) }
     }
 }
