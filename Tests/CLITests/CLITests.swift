@@ -28,6 +28,37 @@ enum CLI {
     }
 }
 
+extension CLI {
+    /// Trains a tiny MLP run (Z = `latents`, batch 8, one thread) through `untangle train` in a fresh
+    /// temporary directory; `data` adds a [data] section. Returns the directory and the run path.
+    static func tinyRun(_ name: String, steps: Int, latents: Int = 2, hidden: Int = 8, data: String = "",
+                        extra: String = "") throws -> (dir: String, run: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-\(name)-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let config = dir + "/\(name).toml"
+        try """
+        [experiment]
+        name = "\(name)"
+        \(data.isEmpty ? "" : "[data]\ndataset = \"\(data)\"")
+        [model]
+        architecture = "mlp"
+        hidden = [\(hidden)]
+        latents = \(latents)
+        \(extra)
+        [training]
+        batch_size = 8
+        learning_rate = 1e-3
+        threads = 1
+        [evaluation]
+        held_out = 8
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let (status, output) = try run(["train", "--config", config, "--steps", String(steps), "--results", dir])
+        precondition(status == 0, "tiny run failed: \(output)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir + "/" + name)
+        return (dir, dir + "/" + name + "/" + runs[0])
+    }
+}
+
 @Suite struct CLITests {
     @Test func helpListsTheStages() throws {
         let (status, output) = try CLI.run(["--help"])
@@ -127,14 +158,8 @@ enum CLI {
 
 @Suite struct EvaluateCLITests {
     @Test func evaluateAndProbeFromTheCommandLine() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-eval-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (dir, run) = try CLI.tinyRun("e", steps: 4)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/e.toml"
-        try "[experiment]\nname = \"e\"\n[model]\narchitecture = \"mlp\"\nhidden = [8]\nlatents = 2\n[training]\nbatch_size = 8\nthreads = 1\n[evaluation]\nheld_out = 8\n"
-            .write(toFile: config, atomically: true, encoding: .utf8)
-        #expect(try CLI.run(["train", "--config", config, "--steps", "4", "--results", dir]).status == 0)
-        let run = dir + "/e/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/e"))[0]
         let (status, output) = try CLI.run(["evaluate", run, "--metrics", "mig,sap", "--train", "100", "--eval", "50"])
         #expect(status == 0 && output.contains("mig") && output.contains("sap"), "\(output)")
         #expect(FileManager.default.fileExists(atPath: run + "/evaluation.json"))
@@ -149,14 +174,8 @@ enum CLI {
 
 @Suite struct ReportCLITests {
     @Test func traverseAndReport() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-report-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (dir, run) = try CLI.tinyRun("r", steps: 6)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/r.toml"
-        try "[experiment]\nname = \"r\"\n[model]\narchitecture = \"mlp\"\nhidden = [8]\nlatents = 2\n[training]\nbatch_size = 8\nthreads = 1\n[evaluation]\nheld_out = 8\n"
-            .write(toFile: config, atomically: true, encoding: .utf8)
-        #expect(try CLI.run(["train", "--config", config, "--steps", "6", "--results", dir]).status == 0)
-        let run = dir + "/r/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/r"))[0]
         let (ts, to) = try CLI.run(["traverse", run, "--steps", "5", "--all"])
         #expect(ts == 0, "\(to)")
         for file in ["traversals.png", "traversals-plain.png", "traversals.gif"] {
@@ -177,14 +196,8 @@ enum CLI {
 
 @Suite struct ClassifyCLITests {
     @Test func classifyThenExplainOnLesions() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-classify-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (dir, run) = try CLI.tinyRun("l", steps: 30, latents: 3, hidden: 16, data: "lesions", extra: "beta = 1.0")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/l.toml"
-        try "[experiment]\nname = \"l\"\n[data]\ndataset = \"lesions\"\n[model]\narchitecture = \"mlp\"\nhidden = [16]\nlatents = 3\nbeta = 1.0\n[training]\nbatch_size = 16\nthreads = 1\nlearning_rate = 1e-3\n[evaluation]\nheld_out = 16\n"
-            .write(toFile: config, atomically: true, encoding: .utf8)
-        #expect(try CLI.run(["train", "--config", config, "--steps", "30", "--results", dir]).status == 0)
-        let run = dir + "/l/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/l"))[0]
         let (cs, co) = try CLI.run(["classify", run, "--train", "200", "--test", "40", "--cnn-steps", "5"])
         #expect(cs == 0, "\(co)")
         #expect(co.contains("accuracy  balanced  ROC-AUC") && co.contains("|--- class:") && co.contains("counterfactual validity"), "\(co)")
@@ -200,14 +213,8 @@ enum CLI {
     }
 
     @Test func classifyNeedsLabels() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-nolabel-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (dir, run) = try CLI.tinyRun("d", steps: 3)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/d.toml"
-        try "[experiment]\nname = \"d\"\n[model]\narchitecture = \"mlp\"\nhidden = [8]\nlatents = 2\n[training]\nbatch_size = 8\nthreads = 1\n[evaluation]\nheld_out = 8\n"
-            .write(toFile: config, atomically: true, encoding: .utf8)
-        #expect(try CLI.run(["train", "--config", config, "--steps", "3", "--results", dir]).status == 0)
-        let run = dir + "/d/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/d"))[0]
         let (status, output) = try CLI.run(["classify", run])
         #expect(status != 0 && output.contains("has no labels"), "\(output)")
     }
