@@ -11,6 +11,8 @@ import TensorCore
 public struct ClassifierBundle: Codable, Sendable {
     /// Latents used as features (the active ones), their names, and class names.
     public var featureLatents: [Int], featureNames: [String], classNames: [String]
+    /// The CSV column the labels came from (`nil`: the data set's own labels).
+    public var labelColumn: String?
     /// Split: seed and sizes (indices are re-derived from them).
     public var seed: UInt64, trainCount: Int, testCount: Int
     /// Standard deviation of each feature on the training codes (counterfactual units).
@@ -26,6 +28,26 @@ public struct ClassifierBundle: Codable, Sendable {
 }
 
 extension TrainedRun {
+    /// Binary labels for dataset indices: the data set's own labels (`column` nil or "label"), or a CSV
+    /// attribute column of an image folder with exactly two distinct values (sorted: first is class 0).
+    func labels(column: String?) throws -> (names: [String], of: (Int) -> Int) {
+        if column == nil || column == "label" {
+            let data = try labelled()
+            return (data.labelNames, { data.label(of: $0) })
+        }
+        guard let folder = dataset as? ImageFolder else {
+            throw ConfigError("--labels \(column!)", "CSV columns exist only for images:DIR data sets; use --labels label")
+        }
+        guard let values = folder.attributes[column!] else {
+            throw ConfigError("--labels \(column!)", "no such column (columns: \(folder.attributes.keys.sorted().joined(separator: ", ")))")
+        }
+        let names = Array(Set(values)).sorted()
+        guard names.count == 2 else {
+            throw ConfigError("--labels \(column!)", "has \(names.count) distinct values; the interpretable classifiers are binary")
+        }
+        return (names, { names.firstIndex(of: values[$0])! })
+    }
+
     /// The labelled data set behind the run (lesions or an image folder with labels).
     func labelled() throws -> any LabeledDataset {
         guard let data = dataset as? any LabeledDataset, !data.labelNames.isEmpty else {
@@ -64,9 +86,10 @@ extension TrainedRun {
     /// balanced accuracy), the L1 logistic model (λ chosen the same way on its path) and the pixel CNN on
     /// the same split; scores all three on the test set; measures counterfactual validity; writes
     /// `classifiers.json` and `pixel_cnn.safetensors`.
-    public func classify(trainCount: Int = 4000, testCount: Int = 1000, cnnSteps: Int = 1500, seed: UInt64 = 0,
-                         progress: (String) -> Void = { _ in }) throws -> ClassifierBundle {
-        let data = try labelled()
+    public func classify(labels column: String? = nil, trainCount: Int = 4000, testCount: Int = 1000, cnnSteps: Int = 1500,
+                         seed: UInt64 = 0, progress: (String) -> Void = { _ in }) throws -> ClassifierBundle {
+        let data = dataset
+        let (classNames, labelOf) = try labels(column: column)
         let kl = klPerLatent()
         let names = latentNames()
         let latents = kl.indices.filter { kl[$0] > LatentNaming.activeKL }
@@ -75,7 +98,7 @@ extension TrainedRun {
         let (trainIndices, testIndices) = split(data, trainCount: trainCount, testCount: testCount, seed: seed)
         progress("encoding \(trainIndices.count) training and \(testIndices.count) test images")
         let xTrain = features(trainIndices, latents: latents, data: data), xTest = features(testIndices, latents: latents, data: data)
-        let yTrain = trainIndices.map { data.label(of: $0) }, yTest = testIndices.map { data.label(of: $0) }
+        let yTrain = trainIndices.map(labelOf), yTest = testIndices.map(labelOf)
         let d = latents.count
         let scales = (0..<d).map { j -> Double in
             let column = stride(from: j, to: xTrain.count, by: d).map { Double(xTrain[$0]) }
@@ -122,7 +145,8 @@ extension TrainedRun {
         try Safetensors.write(Dictionary(uniqueKeysWithValues: cnn.parameters.map { ($0.name, $0.value) }),
                               metadata: ["format": "untangle-pixel-cnn-1"], to: (run.path as NSString).appendingPathComponent("pixel_cnn.safetensors"))
 
-        var bundle = ClassifierBundle(featureLatents: latents, featureNames: featureNames, classNames: data.labelNames, seed: seed,
+        var bundle = ClassifierBundle(featureLatents: latents, featureNames: featureNames, classNames: classNames,
+                                      labelColumn: column == "label" ? nil : column, seed: seed,
                                       trainCount: trainIndices.count, testCount: testIndices.count, featureScales: scales,
                                       tree: tree, treeAlpha: alpha, pruningAlphas: fullPath.alphas, pruningImpurities: fullPath.impurities,
                                       logistic: logistic, pathLambdas: lassoPath.map(\.lambda),
@@ -185,12 +209,13 @@ extension TrainedRun {
     /// counterfactual; writes `explanations/index-N-<model>.png` (original → flipped, 7 decoded steps).
     public func explain(index: Int) throws -> (text: String, figures: [String]) {
         let bundle = try loadClassifiers()
-        let data = try labelled()
+        let data = dataset
+        let (_, labelOf) = try labels(column: bundle.labelColumn)
         guard index >= 0 && index < data.count else { throw ConfigError("--index \(index)", "out of range 0..<\(data.count)") }
         let code = self.code(of: index, data: data)
         let row = bundle.featureLatents.map { code[$0] }
         let names = bundle.featureNames, classes = bundle.classNames
-        var text = "image \(index): true label \(classes[data.label(of: index)])"
+        var text = "image \(index): true label \(classes[labelOf(index)])"
         if let grid = data as? any GroundTruthDataset {
             text += " — factors " + zip(grid.factors, grid.classes(of: index)).map { "\($0.name)=\($0.describe($1))" }.joined(separator: ", ")
         }

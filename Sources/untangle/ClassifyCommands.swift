@@ -12,6 +12,7 @@ struct Classify: ParsableCommand {
         """)
 
     @Argument(help: "A run directory.") var runDirectory: String
+    @Option(help: "label (the data set's labels) or a CSV column of an images:DIR data set.") var labels = "label"
     @Option(help: "Training images.") var train = 4000
     @Option(help: "Test images.") var test = 1000
     @Option(help: "Pixel CNN training steps.") var cnnSteps = 1500
@@ -25,7 +26,7 @@ struct Classify: ParsableCommand {
     func run() throws {
         Parallel.setThreadCount(threads)
         let trained = try TrainedRun(path: runDirectory)
-        let bundle = try trained.classify(trainCount: train, testCount: test, cnnSteps: cnnSteps, seed: seed) { print($0) }
+        let bundle = try trained.classify(labels: labels, trainCount: train, testCount: test, cnnSteps: cnnSteps, seed: seed) { print($0) }
         print("")
         print(TrainedRun.classifierSummary(bundle), terminator: "")
         print("wrote \((runDirectory as NSString).appendingPathComponent("classifiers.json"))")

@@ -219,3 +219,26 @@ extension CLI {
         #expect(status != 0 && output.contains("has no labels"), "\(output)")
     }
 }
+
+@Suite struct FolderLabelsCLITests {
+    @Test func classifyWithACSVColumnOfAnImageFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-folder-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 60 lesion PNGs; their names carry the label, which becomes a CSV column.
+        #expect(try CLI.run(["data", "show", "lesions", "--count", "60", "--output", dir]).status == 0)
+        let images = dir + "/lesions-samples"
+        let files = try FileManager.default.contentsOfDirectory(atPath: images).filter { $0.hasSuffix(".png") }.sorted()
+        let csv = "file,diagnosis,site\n" + files.map { "\($0),\($0.contains("label=malignant") ? "malignant" : "benign"),a" }.joined(separator: "\n") + "\n"
+        try csv.write(toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+        let (_, run) = try CLI.tinyRun("f", steps: 80, latents: 3, hidden: 16, data: "images:\(images)?labels=\(dir)/labels.csv", extra: "beta = 0.5")
+        let (status, output) = try CLI.run(["classify", run, "--labels", "diagnosis", "--train", "50", "--test", "10", "--cnn-steps", "3"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("accuracy  balanced  ROC-AUC"))
+        let (es, eo) = try CLI.run(["explain", run, "--index", "3"])
+        #expect(es == 0 && eo.contains("true label"), "\(eo)")
+        let (bad, message) = try CLI.run(["classify", run, "--labels", "nosuch"])
+        #expect(bad != 0 && message.contains("no such column"), "\(message)")
+        let (constant, constantMessage) = try CLI.run(["classify", run, "--labels", "site"])
+        #expect(constant != 0 && constantMessage.contains("distinct values"), "\(constantMessage)")
+    }
+}
