@@ -103,7 +103,7 @@ public enum Figures {
             data += "\n"
         }
         let left = 20 + 7 * (rowLabels.map(\.count).max() ?? 10), top = 60
-        var script = Gnuplot.terminal(output, width: left + 20 + totalW * pixelScale, height: top + 50 + totalH * pixelScale)
+        var script = Gnuplot.terminal(output, width: left + 20 + totalW * pixelScale, height: top + 90 + totalH * pixelScale)
         script += "set title \(Gnuplot.quote(title))\nunset key\nset border 0\nset tics scale 0\nunset colorbox\n"
         script += "set lmargin at screen \(Double(left) / Double(left + 20 + totalW * pixelScale))\n"
         script += "set xrange [-0.5:\(Double(totalW) - 0.5)]\nset yrange [\(Double(totalH) - 0.5):-0.5]\n"
@@ -111,7 +111,8 @@ public enum Figures {
         if columnLabels.isEmpty {
             script += "unset xtics\n"
         } else {
-            script += "set xtics (" + columnLabels.enumerated().map { "\(Gnuplot.quote($0.element)) \(Double($0.offset * (w + gap)) + Double(w) / 2)" }.joined(separator: ", ") + ")\n"
+            let rotate = (columnLabels.map(\.count).max() ?? 0) * 7 > (w + gap) * pixelScale ? " rotate by 20 right" : ""
+            script += "set xtics (" + columnLabels.enumerated().map { "\(Gnuplot.quote($0.element)) \(Double($0.offset * (w + gap)) + Double(w) / 2)" }.joined(separator: ", ") + ")\(rotate)\n"
         }
         script += c == 3 ? "plot '\(stem).dat' using 1:2:3:4:5 with rgbimage\n" : "set palette grey\nset cbrange [0:255]\nplot '\(stem).dat' using 1:2:3 with image\n"
         return try Gnuplot.render(script: script, data: ["\(stem).dat": data], output: output)

@@ -177,7 +177,7 @@ struct MetricsBench: ParsableCommand {
             let value = body()
             let seconds = Date().timeIntervalSince(start)
             total += seconds
-            print(String(format: "%-14@ %@  (%.2f s)", name as NSString, value, seconds))
+            print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + " \(value)  " + String(format: "(%.2f s)", seconds))
         }
         timed("mig") { String(sample.mig()) }
         timed("sap") { String(sample.sap().score) }
