@@ -41,7 +41,7 @@ extension TrainedRun {
                                 output: figures + "/mi_heatmap.png")
             hasHeatMap = true
         }
-        try writeTraversals()
+        try writeTraversals(kl: kl)
         try writeReconstructions(count: 10, output: figures + "/reconstructions.png")
 
         func read(_ name: String) -> String? { try? String(contentsOfFile: (run.path as NSString).appendingPathComponent(name), encoding: .utf8) }

@@ -52,11 +52,12 @@ extension TrainedRun {
 
     /// Writes `traversals.png` (labelled grid, one row per latent sorted by KL, with name and
     /// KL), `traversals-plain.png` (the bare grid) and `traversals.gif` (all latents moving
-    /// together, there and back) into `RUN/figures/`. Returns the paths.
+    /// together, there and back) into `RUN/figures/`. Returns the paths. `kl` (mean KL per
+    /// latent) is computed when not given.
     @discardableResult
     public func writeTraversals(steps: Int = 11, range: TraversalRange = .prior, limit: Double = 2,
-                                includeInactive: Bool = false) throws -> [String] {
-        let kl = klPerLatent()
+                                includeInactive: Bool = false, kl knownKL: [Double]? = nil) throws -> [String] {
+        let kl = knownKL ?? klPerLatent()
         let names = latentNames()
         var latents = kl.indices.sorted { kl[$0] > kl[$1] }
         if !includeInactive {

@@ -66,11 +66,4 @@ public enum Parallel {
         let ranges = chunks(count)
         forEach(ranges.count) { body(ranges[$0]) }
     }
-
-    /// Calls `body(chunkIndex, range)` concurrently for each range of `chunks(count)`.
-    @inlinable
-    public static func forEachChunk(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
-        let ranges = chunks(count)
-        forEach(ranges.count) { body($0, ranges[$0]) }
-    }
 }
