@@ -94,7 +94,12 @@ extension TrainedRun {
         let names = latentNames()
         let latents = kl.indices.filter { kl[$0] > LatentNaming.activeKL }
         guard !latents.isEmpty else { throw ConfigError(run.path, "has no active latents to classify with") }
-        let featureNames = latents.map { names[$0] == "inactive" ? "z\($0)" : names[$0] }
+        // a name shared by several latents (mixed ones often are) gets its latent as a prefix
+        let featureNames = latents.map { l -> String in
+            let name = names[l]
+            if name == "inactive" || name == "z\(l)" { return "z\(l)" }
+            return latents.filter { names[$0] == name }.count > 1 ? "z\(l):\(name)" : name
+        }
         let (trainIndices, testIndices) = split(data, trainCount: trainCount, testCount: testCount, seed: seed)
         progress("encoding \(trainIndices.count) training and \(testIndices.count) test images")
         let xTrain = features(trainIndices, latents: latents, data: data), xTest = features(testIndices, latents: latents, data: data)

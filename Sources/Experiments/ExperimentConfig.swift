@@ -34,7 +34,9 @@ import Models
 /// [evaluation]
 /// held_out = 1024              # held-out images for the final ELBO in metrics.json
 /// ```
-/// Every key is optional except `experiment.name`; unknown keys are errors.
+/// Every key is optional except `experiment.name`; unknown keys are errors. These keys
+/// define the run (its id); the stage settings (`evaluation.metrics`, `[explanation]`),
+/// `[slurm]` and `[sweep]` are read by ``ExperimentPlan`` and do not change the id.
 public struct ExperimentConfig: Equatable, Sendable {
     /// `experiment.name`: the directory under `Results/`.
     public var name: String
@@ -78,21 +80,18 @@ public struct ExperimentConfig: Equatable, Sendable {
         "evaluation": ["held_out"],
     ]
 
-    /// Loads `path`, applies `overrides` (`section.key=value`), and validates everything.
+    /// Loads `path`, applies `overrides` (`section.key=value`), and validates everything
+    /// (the stage, Slurm and sweep sections too); returns the base config, sweep not applied.
     public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {
-        var root = try ConfigValue.readTOML(path)
-        for o in overrides {
-            guard let eq = o.firstIndex(of: "=") else { throw ConfigError("--set \(o)", "overrides are written section.key=value") }
-            try ConfigValue.set(ConfigValue.parseOverride(String(o[o.index(after: eq)...])), at: String(o[..<eq]), in: &root)
-        }
-        return try ExperimentConfig(root, source: path)
+        try ExperimentPlan.load(path: path, overrides: overrides).base
     }
 
     /// Builds and validates a config from a parsed document; errors name `source` and the key.
     public init(_ root: [String: ConfigValue], source: String) throws {
+        let known = ExperimentConfig.schema.merging(ExperimentPlan.schema) { $0.union($1) }
         for (section, value) in root {
-            guard let keys = ExperimentConfig.schema[section] else {
-                throw ConfigError(source, "unknown section [\(section)] (known: \(ExperimentConfig.schema.keys.sorted().joined(separator: ", ")))")
+            guard let keys = known[section] else {
+                throw ConfigError(source, "unknown section [\(section)] (known: \(known.keys.sorted().joined(separator: ", ")))")
             }
             guard case .table(let table) = value else { throw ConfigError(source, "'\(section)' must be a [section]") }
             if let bad = table.keys.sorted().first(where: { !keys.contains($0) }) {

@@ -78,6 +78,20 @@ public enum Figures {
         return try Gnuplot.render(script: script, data: data, output: output)
     }
 
+    /// Bars of `means` with ± `stds` error bars, one per label: a metric per model (mean ± std over seeds).
+    @discardableResult
+    public static func errorBars(means: [Double], stds: [Double], labels: [String], title: String, ylabel: String,
+                                 output: String) throws -> String {
+        let stem = URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
+        let data = labels.indices.map { "\($0) \(Gnuplot.quote(labels[$0])) \(means[$0].isFinite ? String(means[$0]) : "NaN") \(stds[$0])" }
+            .joined(separator: "\n") + "\n"
+        var script = Gnuplot.terminal(output, width: max(500, 90 * labels.count + 160), height: 440)
+        script += "set title \(Gnuplot.quote(title))\nset ylabel \(Gnuplot.quote(ylabel))\nunset key\nset grid ytics\n"
+        script += "set style fill solid 0.7\nset boxwidth 0.6\nset xtics rotate by 30 right\nset xrange [-0.6:\(Double(labels.count) - 0.4)]\n"
+        script += "plot '\(stem).dat' using 1:3:xtic(2) with boxes lc rgb '#2166ac', '' using 1:3:4 with yerrorbars lc rgb 'black' pt 0 lw 1.5\n"
+        return try Gnuplot.render(script: script, data: ["\(stem).dat": data], output: output)
+    }
+
     /// An image grid `[rows·columns, C, H, W]` drawn `with image` (grey or RGB) with a title,
     /// labels on the rows and on the columns: for traversal and saliency panels.
     @discardableResult

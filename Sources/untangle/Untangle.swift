@@ -12,7 +12,8 @@ struct Untangle: ParsableCommand {
         commandName: "untangle",
         abstract: "A workbench for disentangled representations: train VAEs, probe and name their factors, explain decisions.",
         version: UntangleVersion.string,
-        subcommands: [Version.self, Demo.self, DataCommand.self, Train.self, Reconstruct.self, Evaluate.self, Probe.self, Traverse.self, Report.self, Classify.self, Explain.self, Compare.self])
+        subcommands: [Version.self, Demo.self, DataCommand.self, Train.self, Reconstruct.self, Evaluate.self, Probe.self, Traverse.self, Report.self, Classify.self, Explain.self, Compare.self,
+                      RunCommand.self, Sweep.self, Summarize.self])
 
     static func main() {
         Memory.keepLargeBuffersResident()

@@ -78,6 +78,9 @@ func expectConfigError(_ fragments: String..., sourceLocation: SourceLocation = 
         expectConfigError("no such config file") { _ = try ExperimentConfig.load(path: dir + "/missing.toml") }
         let ok = writeConfig("[experiment]\nname = \"a\"\n", in: dir, name: "ok.toml")
         expectConfigError("--set steps", "section.key") { _ = try ExperimentConfig.load(path: ok, overrides: ["steps=3"]) }
-        expectConfigError("unknown section [sweep]") { _ = try ExperimentConfig.load(path: ok, overrides: ["sweep.seeds=3"]) }
+        expectConfigError("unknown section [sweeps]") { _ = try ExperimentConfig.load(path: ok, overrides: ["sweeps.seeds=3"]) }
+        // training one config still validates the file's sweep and Slurm sections
+        expectConfigError("sweep.seeds: expected a non-empty array") { _ = try ExperimentConfig.load(path: ok, overrides: ["sweep.seeds=3"]) }
+        expectConfigError("slurm.memory: expected a string") { _ = try ExperimentConfig.load(path: ok, overrides: ["slurm.memory=3"]) }
     }
 }

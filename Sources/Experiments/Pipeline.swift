@@ -1,0 +1,203 @@
+import Datasets
+import Foundation
+import TensorCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where one run of a plan stands, read from its run directory alone (so the local and the
+/// Slurm executor, and any later `--status`, agree).
+public enum RunStatus: String, Sendable, CaseIterable {
+    /// Nothing written yet.
+    case pending
+    /// Some stages done or training checkpointed, not finished; `untangle run` continues it.
+    case unfinished
+    /// A process holds the run's lock.
+    case running
+    /// The last attempt ended with an error (`failed.json` says which and why).
+    case failed
+    /// Every stage finished with the current stage settings (`stages.json`).
+    case done
+}
+
+/// Runs every stage of one run: train (resuming from the last checkpoint), evaluate, probe,
+/// classify, compare. Each stage is skipped when its output exists; `stages.json` is written
+/// last and marks the run done. A run holds an exclusive lock (`RUN/.lock`, `flock`) while
+/// it works, so two processes never work on one run (a killed sweep's orphan and its
+/// restart, or two executors); a process killed at any point leaves only complete files
+/// (every output is written atomically) and the next attempt continues from them.
+public struct RunPipeline {
+    public let config: ExperimentConfig
+    public let stages: StageSettings
+    public let run: RunDirectory
+    let resultsRoot: String
+
+    public init(config: ExperimentConfig, stages: StageSettings, resultsRoot: String) {
+        self.config = config
+        self.stages = stages
+        self.resultsRoot = resultsRoot
+        run = RunDirectory(resultsRoot: resultsRoot, config: config)
+    }
+
+    var markerPath: String { run.file("stages.json") }
+    var failurePath: String { run.file("failed.json") }
+    var lockPath: String { run.file(".lock") }
+
+    /// The run's status from its directory.
+    public var status: RunStatus {
+        guard run.exists else { return .pending }
+        if RunLock.isHeld(lockPath) { return .running }
+        if isDone { return .done }
+        if FileManager.default.fileExists(atPath: failurePath) { return .failed }
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? []
+        return contents.contains { $0 != ".lock" } ? .unfinished : .pending
+    }
+
+    var isDone: Bool {
+        guard let data = FileManager.default.contents(atPath: markerPath),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return object["stages"] as? String == stages.fingerprint
+    }
+
+    /// Thrown when another process holds the run's lock.
+    public struct Busy: Error, CustomStringConvertible {
+        public var path: String, holder: String
+        public var description: String { "\(path) is being worked on by another process (\(holder)); nothing done" }
+    }
+
+    /// Runs the missing stages; `log` receives one line per stage. A failure is recorded in
+    /// `failed.json` (removed by the next attempt) and rethrown.
+    public func execute(log: @escaping (String) -> Void = { _ in }) throws {
+        try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+        let lock = try RunLock(path: lockPath)
+        guard lock.acquire() else { throw Busy(path: run.path, holder: lock.holder) }
+        defer { lock.release() }
+        if isDone {
+            log("\(run.path): done (stages.json), skipped")
+            return
+        }
+        try? FileManager.default.removeItem(atPath: failurePath)
+        var stage = "train"
+        do {
+            try executeStages(stage: &stage, log: log)
+        } catch {
+            let object: [String: Any] = ["stage": stage, "error": "\(error)", "time": ISO8601DateFormatter().string(from: Date()),
+                                         "host": ProcessInfo.processInfo.hostName]
+            try? writeJSON(object, to: failurePath)
+            throw error
+        }
+    }
+
+    private func executeStages(stage: inout String, log: @escaping (String) -> Void) throws {
+        let started = Date()
+        func elapsed() -> String { String(format: "%.0f s", Date().timeIntervalSince(started)) }
+        if !run.isComplete {
+            let trainer = try Trainer(config: config, resultsRoot: resultsRoot)
+            try checkStagesFit(trainer.dataset)
+            let from = run.checkpointSteps().last ?? 0
+            log("train: \(config.steps) steps\(from > 0 ? ", resuming at step \(from)" : "")")
+            let every = max(10, config.steps / 10)
+            try trainer.train(resume: true) { u in
+                if u.step % every < 10 || u.step >= u.totalSteps { log("train: " + ConsoleProgress.line(u)) }
+            }
+            log("train: done (\(elapsed()))")
+        } else {
+            log("train: done earlier (metrics.json)")
+        }
+        Parallel.setThreadCount(config.threads)
+        let trained = try TrainedRun(path: run.path)
+        try checkStagesFit(trained.dataset)
+        if !stages.metrics.isEmpty {
+            stage = "evaluate"
+            let (values, seconds) = try trained.evaluate(stages.metrics, trainCount: stages.trainPoints, evalCount: stages.evalPoints,
+                                                         seed: 0)
+            _ = try trained.writeEvaluation(values: values, seconds: seconds,
+                                            settings: ["train_points": stages.trainPoints, "eval_points": stages.evalPoints,
+                                                       "batch_size": 64, "seed": 0])
+            log("evaluate: \(values.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")) (\(elapsed()))")
+        }
+        if stages.probe {
+            stage = "probe"
+            let names = try trained.probe()
+            log("probe: " + names.map { "z\($0.latent)=\($0.name)" }.joined(separator: " ") + " (\(elapsed()))")
+        }
+        if stages.classify {
+            stage = "classify"
+            let bundle = try trained.classify(trainCount: stages.classifyTrain, testCount: stages.classifyTest,
+                                              cnnSteps: stages.cnnSteps, seed: 0) { _ in }
+            log("classify: " + bundle.scores.keys.sorted().map { String(format: "%@ accuracy %.3f", $0, bundle.scores[$0]!.accuracy) }
+                .joined(separator: ", ") + " (\(elapsed()))")
+        }
+        if stages.compare {
+            stage = "compare"
+            _ = try trained.compare(count: stages.compareCount, seed: 0)
+            log("compare: wrote compare/scores.csv (\(elapsed()))")
+        }
+        stage = "finish"
+        try writeJSON(["stages": stages.fingerprint, "run_id": config.runID, "finished": ISO8601DateFormatter().string(from: Date())],
+                      to: markerPath)
+        log("done: \(run.path)")
+    }
+
+    /// Fails before any work when a stage cannot run on the data set.
+    private func checkStagesFit(_ data: any ImageDataset) throws {
+        if !stages.metrics.isEmpty && !(data is any GroundTruthDataset) {
+            throw ConfigError(config.dataset, "evaluation.metrics need ground-truth factors (dsprites, lesions); remove them for this data set")
+        }
+        if stages.classify, (data as? any LabeledDataset)?.labelNames.count != 2 {
+            throw ConfigError(config.dataset, "explanation.classify needs a labelled data set with two classes (lesions, images:DIR?labels=…)")
+        }
+        if stages.compare && !(data is Lesions) {
+            throw ConfigError(config.dataset, "explanation.compare needs ground-truth masks: use dataset = \"lesions\"")
+        }
+    }
+}
+
+/// An advisory exclusive lock on a file (`flock`), released when the process ends however it ends.
+final class RunLock {
+    let path: String
+    private var descriptor: Int32 = -1
+
+    init(path: String) throws {
+        self.path = path
+    }
+
+    /// Takes the lock without waiting; on success records host and pid in the file.
+    func acquire() -> Bool {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return false
+        }
+        descriptor = fd
+        let text = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) since \(ISO8601DateFormatter().string(from: Date()))\n"
+        _ = ftruncate(fd, 0)
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        return true
+    }
+
+    /// Who holds the lock (the text its holder wrote).
+    var holder: String {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "unknown").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func release() {
+        guard descriptor >= 0 else { return }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+        descriptor = -1
+    }
+
+    /// Whether some process holds the lock on `path` now.
+    static func isHeld(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return true
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import Plotting
+import TensorCore
+
+/// `untangle summarize Results/<experiment>`: every run of an experiment in one table, the
+/// seeds aggregated, and each metric plotted against each swept hyperparameter.
+///
+/// Reads only run directories (those with `config.toml` and `metrics.json`), so it works the
+/// same for local and Slurm sweeps, and for runs trained one by one. Writes into
+/// `<experiment>/summary/`:
+/// - `runs.csv`: one row per run: `run_id`, `status` (done / unfinished), every resolved config
+///   key (`model.beta`, …), then every metric: `heldout.*` (metrics.json), the disentanglement
+///   metrics (evaluation.json), `classify.<model>.<score>` (classifiers.json) and
+///   `compare.<model>.<method>.<score>` (compare/scores.csv). Timings are left out, so the same
+///   runs always give the same bytes.
+/// - `aggregate.csv`: grouped by every varying config key except `experiment.seed`: `n`, then
+///   mean and standard deviation (n − 1) of each metric.
+/// - `<metric>-vs-<key>.png` (+ .gp/.dat): mean ± std over seeds against each varying numeric
+///   key, one line per model (and other varying key); `<metric>.png` error bars per group when
+///   no numeric key varies (e.g. a model comparison).
+public struct ExperimentSummary {
+    /// One run: its id, status, config values and metrics.
+    public struct Row: Sendable {
+        public var runID: String, status: String
+        public var config: [String: String]
+        public var metrics: [String: Double]
+    }
+
+    public let directory: String
+    public private(set) var rows: [Row] = []
+
+    /// Reads every run under `directory` (`Results/<experiment>`).
+    public init(directory: String) throws {
+        self.directory = directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ConfigError(directory, "no such experiment directory")
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("metrics.json")),
+                  FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.toml")) else { continue }
+            rows.append(try ExperimentSummary.read(run: path, id: name))
+        }
+        guard !rows.isEmpty else {
+            throw ConfigError(directory, "holds no finished training runs (no <run-id>/metrics.json); run `untangle sweep` first")
+        }
+        let keys = varyingKeys.filter { $0 != "experiment.seed" } + ["experiment.seed"] // seeds last
+        rows.sort { a, b in
+            for k in keys where a.config[k] != b.config[k] {
+                let (x, y) = (a.config[k] ?? "", b.config[k] ?? "")
+                if let u = Double(x), let v = Double(y) { return u < v }
+                return x < y
+            }
+            return a.runID < b.runID
+        }
+    }
+
+    static func read(run path: String, id: String) throws -> Row {
+        let config = try RunDirectory(existing: path).loadConfig()
+        var values: [String: String] = [:]
+        for (section, value) in config.resolved {
+            guard case .table(let table) = value else { continue }
+            for (key, v) in table where !(section == "experiment" && (key == "name" || key == "description")) {
+                if case .string(let s) = v { values["\(section).\(key)"] = s } else { values["\(section).\(key)"] = v.description }
+            }
+        }
+        var metrics: [String: Double] = [:]
+        func json(_ name: String) throws -> [String: Any]? {
+            let file = (path as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: file) else { return nil }
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ConfigError(file, "is not a JSON object (corrupt? rerun the stage that writes it)")
+            }
+            return object
+        }
+        for (k, v) in try json("metrics.json") ?? [:] where !["step", "held_out"].contains(k) {
+            if let x = v as? Double { metrics["heldout.\(k)"] = x }
+        }
+        for (k, v) in try json("evaluation.json") ?? [:] where !["train_points", "eval_points", "batch_size", "seed"].contains(k) {
+            if let x = v as? Double { metrics[k] = x }
+        }
+        if let bundle = try json("classifiers.json") {
+            for (model, s) in bundle["scores"] as? [String: [String: Double]] ?? [:] {
+                for (score, x) in s { metrics["classify.\(model).\(snakeCase(score))"] = x }
+            }
+            for (model, x) in bundle["counterfactualValidity"] as? [String: Double] ?? [:] {
+                metrics["classify.\(model).counterfactual_validity"] = x
+            }
+        }
+        let scores = (path as NSString).appendingPathComponent("compare/scores.csv")
+        if let text = try? String(contentsOfFile: scores, encoding: .utf8) {
+            let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            if let header = lines.first, header.count > 2 {
+                for line in lines.dropFirst() where line.count == header.count {
+                    for (c, name) in header.enumerated().dropFirst(2) where name != "seconds" {
+                        if let x = Double(line[c]) { metrics["compare.\(line[0]).\(line[1]).\(name)"] = x }
+                    }
+                }
+            }
+        }
+        let done = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("stages.json"))
+        return Row(runID: id, status: done ? "done" : "unfinished", config: values, metrics: metrics)
+    }
+
+    static func snakeCase(_ s: String) -> String {
+        s.reduce(into: "") { out, c in if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) } }
+            .replacingOccurrences(of: "roc_a_u_c", with: "roc_auc")
+    }
+
+    /// Config keys, sorted.
+    public var configKeys: [String] { Array(Set(rows.flatMap { $0.config.keys })).sorted() }
+    /// Metric names, sorted.
+    public var metricNames: [String] { Array(Set(rows.flatMap { $0.metrics.keys })).sorted() }
+    /// Config keys whose value differs between runs.
+    public var varyingKeys: [String] { configKeys.filter { k in Set(rows.map { $0.config[k] ?? "" }).count > 1 } }
+
+    /// Varying keys whose every value is a number, without the seed.
+    var numericVaryingKeys: [String] {
+        varyingKeys.filter { k in k != "experiment.seed" && rows.allSatisfy { $0.config[k].map { Double($0) != nil } ?? true } }
+    }
+
+    /// Varying keys with non-numeric values (model.kind, …), without the seed.
+    var labelKeys: [String] { varyingKeys.filter { $0 != "experiment.seed" && !numericVaryingKeys.contains($0) } }
+
+    /// The hyperparameters to plot against: numeric keys that take two or more values for one
+    /// setting of the non-numeric keys (so β is one when swept, but not when it only comes with
+    /// the model kind, as in a model comparison where β-VAE has β 4 and β-TCVAE β 6).
+    public var numericKeys: [String] {
+        let byLabel = groups(by: labelKeys)
+        return numericVaryingKeys.filter { k in byLabel.contains { Set($0.rows.compactMap { $0.config[k] }).count > 1 } }
+    }
+
+    static func field(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+    static func number(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.6g", $0) : "\($0)" } ?? "" }
+
+    /// `runs.csv` text.
+    public var runsCSV: String {
+        let keys = configKeys, metrics = metricNames
+        var out = (["run_id", "status"] + keys + metrics).joined(separator: ",") + "\n"
+        for r in rows {
+            out += ([r.runID, r.status] + keys.map { ExperimentSummary.field(r.config[$0] ?? "") }
+                    + metrics.map { ExperimentSummary.number(r.metrics[$0]) }).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// Groups of runs differing only in the seed: (values of the grouping keys, rows).
+    func groups(by keys: [String]) -> [(values: [String], rows: [Row])] {
+        var order: [[String]] = [], members: [[String]: [Row]] = [:]
+        for r in rows {
+            let v = keys.map { r.config[$0] ?? "" }
+            if members[v] == nil { order.append(v) }
+            members[v, default: []].append(r)
+        }
+        return order.map { ($0, members[$0]!) }
+    }
+
+    /// Mean and sample standard deviation (0 for one value) of the finite values.
+    static func meanStd(_ values: [Double]) -> (mean: Double, std: Double, n: Int)? {
+        let v = values.filter(\.isFinite)
+        guard !v.isEmpty else { return nil }
+        let mean = v.reduce(0, +) / Double(v.count)
+        let variance = v.count > 1 ? v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count - 1) : 0
+        return (mean, variance.squareRoot(), v.count)
+    }
+
+    /// `aggregate.csv` text.
+    public var aggregateCSV: String {
+        let keys = varyingKeys.filter { $0 != "experiment.seed" }, metrics = metricNames
+        var out = (keys + ["n"] + metrics.flatMap { ["\($0).mean", "\($0).std"] }).joined(separator: ",") + "\n"
+        for g in groups(by: keys) {
+            var fields = g.values.map(ExperimentSummary.field) + [String(g.rows.count)]
+            for m in metrics {
+                let s = ExperimentSummary.meanStd(g.rows.compactMap { $0.metrics[m] })
+                fields += [ExperimentSummary.number(s?.mean), ExperimentSummary.number(s?.std)]
+            }
+            out += fields.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// Metrics worth a figure: all but the per-method saliency table, of which relevance mass
+    /// and the pointing game are plotted.
+    var plottedMetrics: [String] {
+        metricNames.filter { !$0.hasPrefix("compare.") || $0.hasSuffix(".relevance_mass") || $0.hasSuffix(".pointing_game") }
+    }
+
+    /// Writes `summary/` (CSVs and figures; gnuplot needed for the figures). Returns the files written.
+    @discardableResult
+    public func write(output: String? = nil, figures: Bool = true) throws -> [String] {
+        let out = output ?? (directory as NSString).appendingPathComponent("summary")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var written: [String] = []
+        for (name, text) in [("runs.csv", runsCSV), ("aggregate.csv", aggregateCSV)] {
+            let path = (out as NSString).appendingPathComponent(name)
+            try AtomicFile.write(text, to: path)
+            written.append(path)
+        }
+        guard figures else { return written }
+        let others = varyingKeys.filter { $0 != "experiment.seed" }
+        for key in numericKeys {
+            let seriesKeys = others.filter { $0 != key }
+            for metric in plottedMetrics {
+                var series: [(name: String, points: [(x: Double, mean: Double, std: Double)])] = []
+                for g in groups(by: seriesKeys) {
+                    var points: [(x: Double, mean: Double, std: Double)] = []
+                    for (x, rows) in Dictionary(grouping: g.rows, by: { $0.config[key].flatMap(Double.init) }) {
+                        guard let x, let s = ExperimentSummary.meanStd(rows.compactMap { $0.metrics[metric] }) else { continue }
+                        points.append((x, s.mean, s.std))
+                    }
+                    guard !points.isEmpty else { continue }
+                    let name = seriesKeys.isEmpty ? (g.rows[0].config["model.kind"] ?? "runs")
+                        : zip(seriesKeys, g.values).map { "\($0.0.split(separator: ".").last!)=\($0.1)" }.joined(separator: " ")
+                    series.append((name, points.sorted { $0.x < $1.x }))
+                }
+                guard !series.isEmpty else { continue }
+                let xs = series.flatMap { $0.points.map(\.x) }
+                let logX = xs.allSatisfy { $0 > 0 } && (xs.max()! / xs.min()! >= 8)
+                let short = String(key.split(separator: ".").last!)
+                let path = (out as NSString).appendingPathComponent("\(ExperimentSummary.fileStem(metric))-vs-\(short).png")
+                try Figures.errorBarLines(series, xlabel: key, ylabel: metric, title: "\(metric) vs \(short) (mean ± std over seeds)",
+                                          logX: logX, output: path)
+                written.append(path)
+            }
+        }
+        if numericKeys.isEmpty && !others.isEmpty {
+            let groups = groups(by: labelKeys.isEmpty ? others : labelKeys)
+            for metric in plottedMetrics {
+                let stats = groups.map { ExperimentSummary.meanStd($0.rows.compactMap { $0.metrics[metric] }) }
+                guard stats.contains(where: { $0 != nil }) else { continue }
+                let labels = groups.map { $0.values.joined(separator: " ") }
+                let path = (out as NSString).appendingPathComponent("\(ExperimentSummary.fileStem(metric)).png")
+                try Figures.errorBars(means: stats.map { $0?.mean ?? .nan }, stds: stats.map { $0?.std ?? 0 }, labels: labels,
+                                      title: "\(metric) (mean ± std over seeds)", ylabel: metric, output: path)
+                written.append(path)
+            }
+        }
+        return written
+    }
+
+    static func fileStem(_ metric: String) -> String {
+        metric.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? String($0) : "_" }.joined()
+    }
+
+    /// A short table of the headline metrics per group (mean ± std), for the terminal.
+    public var overview: String {
+        let keys = varyingKeys.filter { $0 != "experiment.seed" }
+        let headline = ["heldout.elbo", "mig", "dci.disentanglement", "sap", "modularity", "active_units",
+                        "classify.tree.accuracy", "classify.cnn.accuracy"].filter { metricNames.contains($0) }
+        var table = [keys + ["n"] + headline]
+        for g in groups(by: keys) {
+            table.append(g.values + [String(g.rows.count)] + headline.map { m in
+                ExperimentSummary.meanStd(g.rows.compactMap { $0.metrics[m] }).map { String(format: "%.3f ± %.3f", $0.mean, $0.std) } ?? "-"
+            })
+        }
+        let widths = table[0].indices.map { c in table.map { $0[c].count }.max()! }
+        return table.map { row in
+            zip(row, widths).map { $0.0 + String(repeating: " ", count: $0.1 - $0.0.count) }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+
+/// A tiny 4-run sweep (β ∈ {1, 4} × seeds {0, 1}) with evaluation and probe stages.
+func tinySweepConfig(in dir: String, steps: Int, extra: String = "") throws -> String {
+    let path = dir + "/sweep.toml"
+    try """
+    [experiment]
+    name = "tiny"
+    [model]
+    architecture = "mlp"
+    hidden = [16]
+    latents = 3
+    [training]
+    steps = \(steps)
+    batch_size = 8
+    learning_rate = 1e-3
+    threads = 1
+    checkpoint_every = 20
+    log_every = 10
+    [evaluation]
+    held_out = 16
+    metrics = ["mig", "modularity", "active-units"]
+    train_points = 200
+    eval_points = 100
+    probe = true
+    \(extra)
+    [sweep]
+    seeds = [0, 1]
+    [sweep.product]
+    "model.beta" = [1, 4]
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+func temporaryFolder(_ name: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-\(name)-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Run directories of experiment `tiny` under `results` that hold `file`.
+func runs(in results: String, holding file: String) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: results + "/tiny")) ?? []
+    return names.filter { FileManager.default.fileExists(atPath: results + "/tiny/\($0)/" + file) }.sorted()
+}
+
+func modificationDate(_ path: String) -> Date? {
+    (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+}
+
+func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(100_000)
+    }
+    return condition()
+}
+
+func summarizedCSVs(_ results: String) throws -> (runs: String, aggregate: String) {
+    let (status, output) = try CLI.run(["summarize", results + "/tiny", "--no-figures"])
+    #expect(status == 0, "\(output)")
+    return (try String(contentsOfFile: results + "/tiny/summary/runs.csv", encoding: .utf8),
+            try String(contentsOfFile: results + "/tiny/summary/aggregate.csv", encoding: .utf8))
+}
+
+@Suite struct SweepCLITests {
+    /// Bar: kill a local sweep midway and restart it — no finished run lost or rerun, and the
+    /// interrupted runs end exactly as in an uninterrupted sweep.
+    @Test func killedSweepRestartsWithoutLosingOrRedoingRuns() throws {
+        let dir = try temporaryFolder("sweep-kill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try tinySweepConfig(in: dir, steps: 200)
+
+        let (status, output) = try CLI.run(["sweep", config, "--results", dir + "/whole", "--workers", "2"])
+        #expect(status == 0 && output.contains("4 finished now"), "\(output)")
+
+        let interrupted = dir + "/interrupted"
+        let sweep = Process()
+        sweep.executableURL = CLI.binary
+        sweep.arguments = ["sweep", config, "--results", interrupted, "--workers", "1"]
+        sweep.standardOutput = FileHandle.nullDevice
+        sweep.standardError = FileHandle.nullDevice
+        try sweep.run()
+        // kill it once one run is done and the next one has written a checkpoint
+        let midway = waitUntil(seconds: 120) {
+            let done = runs(in: interrupted, holding: "stages.json")
+            return done.count == 1 && runs(in: interrupted, holding: "checkpoints").contains { run in
+                !done.contains(run) && !((try? FileManager.default.contentsOfDirectory(atPath: interrupted + "/tiny/\(run)/checkpoints")) ?? []).isEmpty
+            }
+        }
+        kill(sweep.processIdentifier, SIGKILL)
+        sweep.waitUntilExit()
+        #expect(midway, "the sweep did not reach the middle in time")
+        let finished = runs(in: interrupted, holding: "stages.json")
+        #expect(finished.count == 1)
+        // the worker dies with the sweep (no orphan keeps a lock)
+        #expect(waitUntil(seconds: 10) {
+            let (_, text) = (try? CLI.run(["sweep", config, "--results", interrupted, "--status"])) ?? (1, "running")
+            return !text.contains("running")
+        }, "a worker outlived the killed sweep")
+        let (_, statusText) = try CLI.run(["sweep", config, "--results", interrupted, "--status"])
+        #expect(statusText.contains("1 unfinished") && statusText.contains("1 done"), "\(statusText)")
+        let stamps = finished.flatMap { run in ["stages.json", "model.safetensors", "evaluation.json"].map { interrupted + "/tiny/\(run)/\($0)" } }
+        let before = stamps.map(modificationDate)
+
+        let (again, log) = try CLI.run(["sweep", config, "--results", interrupted, "--workers", "2"])
+        #expect(again == 0, "\(log)")
+        #expect(log.contains("4 runs, 1 done") && log.contains("3 to run") && log.contains("continue"), "\(log)")
+        #expect(stamps.map(modificationDate) == before, "a finished run was redone")
+        #expect(runs(in: interrupted, holding: "stages.json").count == 4)
+        // continued runs match the uninterrupted sweep exactly
+        let whole = try summarizedCSVs(dir + "/whole"), resumed = try summarizedCSVs(interrupted)
+        #expect(whole.runs == resumed.runs)
+        #expect(whole.aggregate == resumed.aggregate)
+        // a third start has nothing to do
+        let (third, quiet) = try CLI.run(["sweep", config, "--results", interrupted])
+        #expect(third == 0 && quiet.contains("4 done") && quiet.contains("0 to run"), "\(quiet)")
+    }
+
+    @Test func failedRunIsRecordedAndKept() throws {
+        let dir = try temporaryFolder("sweep-fail")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // dSprites has no labels, so the classify stage fails before training starts
+        let config = try tinySweepConfig(in: dir, steps: 20, extra: "[explanation]\nclassify = true")
+        let (status, output) = try CLI.run(["run", config, "--index", "2", "--results", dir])
+        #expect(status != 0 && output.contains("explanation.classify needs a labelled data set"), "\(output)")
+        let (_, report) = try CLI.run(["sweep", config, "--results", dir, "--status"])
+        #expect(report.contains("failed") && report.contains("↳ train: dsprites: explanation.classify"), "\(report)")
+        let (again, log) = try CLI.run(["sweep", config, "--results", dir, "--workers", "1"])
+        #expect(again != 0 && log.contains("1 failed earlier (kept; --retry-failed runs them again)"), "\(log)")
+        let (bad, message) = try CLI.run(["run", config, "--index", "9", "--results", dir])
+        #expect(bad != 0 && message.contains("--index 9: the sweep has runs 0…3"), "\(message)")
+    }
+}
+
+/// A single-node Slurm started by `Scripts/slurm-local` (installs it when missing).
+enum LocalSlurm {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// Whether Slurm runs here (started on first use); prints why not.
+    static let available: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: repository + "/Scripts/slurm-local")
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        guard (try? process.run()) != nil else {
+            print("Slurm test skipped: cannot run Scripts/slurm-local")
+            return false
+        }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if process.terminationStatus != 0 { print("Slurm test skipped: \(text)") }
+        return process.terminationStatus == 0
+    }()
+}
+
+@Suite struct SlurmCLITests {
+    /// Bar: the Slurm path runs for real and gives the same summary as the local executor.
+    @Test(.enabled(if: LocalSlurm.available, "Slurm cannot be installed or started here (Scripts/slurm-local says why)"))
+    func slurmJobArrayMatchesLocalExecutor() throws {
+        let dir = try temporaryFolder("sweep-slurm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try tinySweepConfig(in: dir, steps: 40)
+        let (status, output) = try CLI.run(["sweep", config, "--results", dir + "/local"])
+        #expect(status == 0, "\(output)")
+
+        let (submitted, text) = try CLI.run(["sweep", config, "--results", dir + "/slurm", "--executor", "slurm"])
+        #expect(submitted == 0 && text.contains("4 array tasks (0-3)") && text.contains("submitted job array"), "\(text)")
+        let done = waitUntil(seconds: 300) { runs(in: dir + "/slurm", holding: "stages.json").count == 4 }
+        let outputs = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/slurm/tiny/slurm")) ?? []
+        let taskLogs = outputs.filter { $0.hasSuffix(".out") }.compactMap { try? String(contentsOfFile: dir + "/slurm/tiny/slurm/" + $0, encoding: .utf8) }
+        #expect(done, "the job array did not finish in 5 minutes; task output:\n\(taskLogs.joined(separator: "\n---\n"))")
+        #expect(taskLogs.count == 4 && taskLogs.allSatisfy { $0.contains("done: ") })
+        let (_, report) = try CLI.run(["sweep", config, "--results", dir + "/slurm", "--status"])
+        #expect(report.contains("4 runs in \(dir)/slurm/tiny: 4 done"), "\(report)")
+        let local = try summarizedCSVs(dir + "/local"), slurm = try summarizedCSVs(dir + "/slurm")
+        #expect(local.runs == slurm.runs)
+        #expect(local.aggregate == slurm.aggregate)
+        // everything done: nothing to submit
+        let (_, nothing) = try CLI.run(["sweep", config, "--results", dir + "/slurm", "--executor", "slurm"])
+        #expect(nothing.contains("nothing to submit"), "\(nothing)")
+    }
+}
