@@ -1,6 +1,7 @@
 import Datasets
 import Experiments
 import Foundation
+import Metrics
 import TensorCore
 
 /// A narrated analysis run as a program: prints its story as wrapped paragraphs and
@@ -144,6 +145,35 @@ public final class Notebook {
         }
         Parallel.setThreadCount(threads)
         return try TrainedRun(path: trainer.run.path)
+    }
+
+    /// How far each image property moves along each latent's traversal (11 steps, ±2 prior σ):
+    /// `(max − min)` along the row over the property's 5th–95th percentile range on 256
+    /// held-out images, signed by Spearman's ρ with the latent value. `[latent][property]`,
+    /// properties in `ImageProperties.names` order. 1 means "moves the property across the
+    /// range real images span"; saturating |ρ| alone would call a 1-pixel drift monotone.
+    public func propertyChanges(_ run: TrainedRun, latents: [Int]) -> [[Double]] {
+        let shape = run.dataset.imageShape, (h, w) = (shape[1], shape[2]), plane = h * w
+        func measure(_ images: Tensor, _ k: Int) -> [Double] {
+            var grey = [Float](repeating: 0, count: plane)
+            for c in 0..<shape[0] { for p in 0..<plane { grey[p] += images.scalars[(k * shape[0] + c) * plane + p] / Float(shape[0]) } }
+            return ImageProperties.measure(grey[...], height: h, width: w)
+        }
+        let real = run.heldOutImages(256)
+        let observed = (0..<256).map { measure(real, $0) }
+        let spans = ImageProperties.names.indices.map { p -> Double in
+            let v = observed.map { $0[p] }.sorted()
+            return max(v[Int(0.95 * Double(v.count - 1))] - v[Int(0.05 * Double(v.count - 1))], 1e-9)
+        }
+        let (images, _) = run.traversal(latents: latents, steps: 11)
+        return latents.indices.map { r in
+            let rows = (0..<11).map { measure(images, r * 11 + $0) }
+            return ImageProperties.names.indices.map { p in
+                let series = rows.map { $0[p] }
+                let rho = spearman(series, (0..<11).map(Double.init))
+                return (rho.isFinite && rho < 0 ? -1 : 1) * (series.max()! - series.min()!) / spans[p]
+            }
+        }
     }
 
     /// Prints the closing line with the elapsed time.

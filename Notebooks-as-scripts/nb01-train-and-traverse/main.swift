@@ -7,7 +7,6 @@ import Notebook
 import ImageIO
 import Metrics
 import Plotting
-import TensorCore
 
 Notebook.run {
     let nb = Notebook(name: "nb01-train-and-traverse", title: "Notebook 01 — train a β-VAE and traverse its latents",
@@ -51,21 +50,13 @@ Notebook.run {
     let paths = try run.writeTraversals(kl: klPerLatent)
     nb.figures([try nb.keep(paths[0]), try nb.keep(paths[2])])
     nb.say("Each row starts from the average code of a few held-out images and sets one latent to −2 … 2 prior standard deviations. A disentangled latent moves one property (x, y, size, rotation, shape); an entangled one moves several together. We measure what moves, instead of eyeballing it:")
-    let (images, _) = run.traversal(latents: active, steps: 11)
-    let (h, w) = (data.imageShape[1], data.imageShape[2])
+    let changes = nb.propertyChanges(run, latents: active)
     var measured = "latent   " + ImageProperties.names.map { $0.padding(toLength: 15, withPad: " ", startingAt: 0) }.joined() + "\n"
     for (r, l) in active.enumerated() {
-        var series = [[Double]](repeating: [], count: ImageProperties.names.count)
-        for s in 0..<11 {
-            let start = (r * 11 + s) * h * w
-            let p = ImageProperties.measure(images.scalars[start..<(start + h * w)], height: h, width: w)
-            for k in p.indices { series[k].append(p[k]) }
-        }
-        let steps = (0..<11).map(Double.init)
         measured += "z\(l)".padding(toLength: 9, withPad: " ", startingAt: 0)
-            + series.map { String(format: "ρ %+.2f        ", spearman($0, steps)) }.joined() + "\n"
+            + changes[r].map { String(format: "%+.2f", $0).padding(toLength: 15, withPad: " ", startingAt: 0) }.joined() + "\n"
     }
     nb.show(measured)
-    nb.say("ρ is Spearman's rank correlation between the latent's value and the property along the row: |ρ| near 1 means the latent moves that property monotonically. Rows with two large |ρ| are entangled. Notebook 02 names the latents properly, against the ground-truth factors.")
+    nb.say("Each number is how far the property moves along the row, as a fraction of the range it spans over real held-out images (5th–95th percentile), signed by its direction. A disentangled latent has one entry near ±1 and the rest near 0; rows with several large entries are entangled. Notebook 02 names the latents properly, against the ground-truth factors.")
     nb.finish()
 }

@@ -21,7 +21,7 @@ Notebook.run {
     let (values, seconds) = try run.evaluate(metrics, trainCount: plan.stages.trainPoints, evalCount: plan.stages.evalPoints)
     nb.show(values.map { $0.0.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", $0.1) }.joined(separator: "\n"))
     let mig = values.first { $0.0 == "mig" }?.1
-    nb.say(String(format: "(%.0f s.) All of these run from 0 (entangled) to 1 (each factor in its own latent) except the total correlation, where lower is better. ", seconds.reduce(0) { $0 + $1.1 })
+    nb.say(String(format: "(%.0f s.) MIG, SAP, DCI, modularity and explicitness run from 0 to 1, higher meaning more disentangled (or, for informativeness and explicitness, more predictive); the Gaussian total correlation is lower-is-better; active units is a count. ", seconds.reduce(0) { $0 + $1.1 })
            + (mig.map { $0 < 0.1 ? String(format: "MIG %.3f says factors are spread over several latents here.", $0) : String(format: "MIG %.3f says most factors have a dominant latent.", $0) } ?? ""))
 
     nb.section("Mutual information between latents and factors")
@@ -40,22 +40,15 @@ Notebook.run {
     nb.say((named.isEmpty ? "No latent carries a single factor cleanly" : "\(named.count) latent\(named.count == 1 ? " carries" : "s carry") one factor cleanly (\(named.map { "z\($0.latent) = \($0.name)" }.joined(separator: ", ")))") + "; \(mixed.count) \(mixed.count == 1 ? "is" : "are") mixed. Factors with no latent of their own: \(uncovered.isEmpty ? "none" : uncovered.joined(separator: ", ")). A factor without a latent cannot appear in a factor-level explanation — notebook 03 will run into exactly this on the lesion data.")
 
     nb.section("Checking the names against the traversals")
-    nb.say("MI is computed from encodings; the traversals show the decoder's side. If z is named posX, moving it should move the sprite's centroid horizontally and little else. We measure the image properties along each active latent's traversal and report the strongest one:")
+    nb.say("MI is computed from encodings; the traversals show the decoder's side. If z is named posX, moving it should move the sprite's centroid horizontally and little else. We measure the image properties along each active latent's traversal and report the two that move most (as a fraction of the range real images span):")
     let kl = names.map(\.kl)
     let active = kl.indices.filter { kl[$0] > LatentNaming.activeKL }.sorted { kl[$0] > kl[$1] }
-    let (images, _) = run.traversal(latents: active, steps: 11)
-    let (h, w) = (data.imageShape[1], data.imageShape[2])
-    var table = "latent  name                      strongest property (|ρ|)\n"
+    let changes = nb.propertyChanges(run, latents: active)
+    var table = "latent  name                      largest change along the traversal\n"
     for (r, l) in active.enumerated() {
-        var series = [[Double]](repeating: [], count: ImageProperties.names.count)
-        for s in 0..<11 {
-            let start = (r * 11 + s) * h * w
-            for (k, v) in ImageProperties.measure(images.scalars[start..<(start + h * w)], height: h, width: w).enumerated() { series[k].append(v) }
-        }
-        let rho = series.map { abs(spearman($0, (0..<11).map(Double.init))) }.map { $0.isFinite ? $0 : 0 }
-        let best = rho.indices.max { rho[$0] < rho[$1] }!
+        let order = changes[r].indices.sorted { abs(changes[r][$0]) > abs(changes[r][$1]) }
         table += "z\(l)".padding(toLength: 8, withPad: " ", startingAt: 0) + names[l].name.padding(toLength: 26, withPad: " ", startingAt: 0)
-            + String(format: "%@ (%.2f)\n", ImageProperties.names[best], rho[best])
+            + order.prefix(2).map { String(format: "%@ %+.2f", ImageProperties.names[$0], changes[r][$0]) }.joined(separator: ", ") + "\n"
     }
     nb.show(table)
     nb.say("posX/posY should pair with centroidX/centroidY, scale with area; orientation and shape have no single image property, so their rows are the ones to look at in the figure. When the two views disagree, trust neither name: rename the latent by hand (`untangle probe RUN --rename 3=x-position`) only after looking at its traversal.")

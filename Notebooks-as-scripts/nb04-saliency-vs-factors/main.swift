@@ -48,7 +48,7 @@ Notebook.run {
     }.joined(separator: "\n"))
     if let cnn = best["cnn"], let factor = best.filter({ $0.key != "cnn" }).max(by: { $0.value.mass < $1.value.mass }) {
         nb.say(factor.value.mass > cnn.mass
-               ? String(format: "Routed through the named factors (%@), the explanation puts more of its relevance on the lesion than any map of the CNN (%.3f vs %.3f): the factor model can only use what the encoder encodes about the lesion, while the CNN also uses the background texture — and its maps, faithfully, show that.", factor.key, factor.value.mass, cnn.mass)
+               ? String(format: "Routed through the named factors (%@), the explanation puts more of its relevance on the lesion than any map of the CNN (%.3f vs %.3f). Relevance mass measures where a map points, not whether the model is right: check notebook 03 for which factors the factor models actually use — if those are position or texture latents, the concentration on the lesion comes from the encoder's receptive field, not from the rule.", factor.key, factor.value.mass, cnn.mass)
                : String(format: "Here the CNN's best map (%@) puts more relevance on the lesion than the factor route (%.3f vs %.3f): the factors this VAE learned carry position and texture as much as the lesion itself, so explanations through them spread too. Longer training, which lets the VAE encode the lesion's size, may change this.", cnn.method, cnn.mass, factor.value.mass))
     }
     nb.say("Neither kind of map is 'the truth'. Which explanation helps depends on the question: 'where is the evidence?' (saliency, scored above against the masks) or 'which property decided?' (factors, scored against the rule in notebook 03).")

@@ -27,11 +27,15 @@ public enum RunStatus: String, Sendable, CaseIterable {
 /// restart, or two executors); a process killed at any point leaves only complete files
 /// (every output is written atomically) and the next attempt continues from them.
 public struct RunPipeline {
+    /// The run's config, the stages to run after training, and its directory.
     public let config: ExperimentConfig
+    /// Stages after training.
     public let stages: StageSettings
+    /// `resultsRoot/<experiment>/<run-id>`.
     public let run: RunDirectory
     let resultsRoot: String
 
+    /// The pipeline of `config` under `resultsRoot` (nothing is touched until ``execute(log:)``).
     public init(config: ExperimentConfig, stages: StageSettings, resultsRoot: String) {
         self.config = config
         self.stages = stages
@@ -61,7 +65,9 @@ public struct RunPipeline {
 
     /// Thrown when another process holds the run's lock.
     public struct Busy: Error, CustomStringConvertible {
+        /// The run directory and what its lock file says about the holder (host, pid, since).
         public var path: String, holder: String
+        /// The message.
         public var description: String { "\(path) is being worked on by another process (\(holder)); nothing done" }
     }
 

@@ -122,9 +122,11 @@ public struct ExperimentPlan: Sendable {
 
 /// One run of a sweep: its index (the Slurm array task id), the swept values, and its config.
 public struct SweepPoint: Sendable {
+    /// Position in the sweep (the Slurm array task id).
     public var index: Int
     /// `section.key` → value, in sweep order.
     public var assignments: [(key: String, value: ConfigValue)]
+    /// The run's full config (sweep values applied).
     public var config: ExperimentConfig
     /// `beta=4 seed=1`: the swept values with short key names.
     public var label: String {
@@ -146,6 +148,7 @@ public struct SweepSpec: Sendable, Equatable {
 
     /// A swept key and its values.
     public struct Axis: Sendable, Equatable {
+        /// `section.key` and the values it takes.
         public var key: String, values: [ConfigValue]
     }
 
@@ -272,7 +275,9 @@ public struct StageSettings: Sendable, Equatable {
 
 /// `[slurm]`: the resources of each array task.
 public struct SlurmSettings: Sendable, Equatable {
+    /// `#SBATCH --partition` (none: the default), `--time`, `--mem`, `--cpus-per-task`, the `%N` array throttle.
     public var partition: String?, time = "04:00:00", memory = "8G", cpusPerTask: Int, maxParallel = 0
+    /// Extra `#SBATCH` options, one per line.
     public var extra: [String] = []
 
     init(_ r: ConfigReader, threads: Int) throws {

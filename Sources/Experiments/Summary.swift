@@ -21,12 +21,17 @@ import TensorCore
 public struct ExperimentSummary {
     /// One run: its id, status, config values and metrics.
     public struct Row: Sendable {
+        /// Run id and `done` (stages.json) or `unfinished`.
         public var runID: String, status: String
+        /// `section.key` → value as written in the resolved config.
         public var config: [String: String]
+        /// Metric name → value.
         public var metrics: [String: Double]
     }
 
+    /// The experiment directory.
     public let directory: String
+    /// The runs, sorted by their varying config values (seed last).
     public private(set) var rows: [Row] = []
 
     /// Reads every run under `directory` (`Results/<experiment>`).
@@ -45,7 +50,8 @@ public struct ExperimentSummary {
         guard !rows.isEmpty else {
             throw ConfigError(directory, "holds no finished training runs (no <run-id>/metrics.json); run `untangle sweep` first")
         }
-        let keys = varyingKeys.filter { $0 != "experiment.seed" } + ["experiment.seed"] // seeds last
+        let first = distinguishingKeys
+        let keys = first + varyingKeys.filter { $0 != "experiment.seed" && !first.contains($0) } + ["experiment.seed"] // seeds last
         rows.sort { a, b in
             for k in keys where a.config[k] != b.config[k] {
                 let (x, y) = (a.config[k] ?? "", b.config[k] ?? "")
@@ -118,6 +124,20 @@ public struct ExperimentSummary {
     /// Varying keys whose every value is a number, without the seed.
     var numericVaryingKeys: [String] {
         varyingKeys.filter { k in k != "experiment.seed" && rows.allSatisfy { $0.config[k].map { Double($0) != nil } ?? true } }
+    }
+
+    /// The fewest varying keys (without the seed) that tell the groups apart, `model.kind` first:
+    /// a key joins only if it splits a group further, so hyperparameters that come with the model
+    /// (FactorVAE's γ, DIP-VAE's λ) are not repeated in tables and legends.
+    var distinguishingKeys: [String] {
+        let candidates = varyingKeys.filter { $0 != "experiment.seed" }.sorted { a, b in (a == "model.kind") != (b == "model.kind") ? a == "model.kind" : a < b }
+        var chosen: [String] = []
+        var count = 1
+        for k in candidates {
+            let n = groups(by: chosen + [k]).count
+            if n > count { chosen.append(k); count = n }
+        }
+        return chosen
     }
 
     /// Varying keys with non-numeric values (model.kind, …), without the seed.
@@ -200,7 +220,7 @@ public struct ExperimentSummary {
         guard figures else { return written }
         let others = varyingKeys.filter { $0 != "experiment.seed" }
         for key in numericKeys {
-            let seriesKeys = others.filter { $0 != key }
+            let seriesKeys = distinguishingKeys.filter { $0 != key }
             for metric in plottedMetrics {
                 var series: [(name: String, points: [(x: Double, mean: Double, std: Double)])] = []
                 for g in groups(by: seriesKeys) {
@@ -225,7 +245,7 @@ public struct ExperimentSummary {
             }
         }
         if numericKeys.isEmpty && !others.isEmpty {
-            let groups = groups(by: labelKeys.isEmpty ? others : labelKeys)
+            let groups = groups(by: distinguishingKeys)
             for metric in plottedMetrics {
                 let stats = groups.map { ExperimentSummary.meanStd($0.rows.compactMap { $0.metrics[metric] }) }
                 guard stats.contains(where: { $0 != nil }) else { continue }
@@ -245,7 +265,7 @@ public struct ExperimentSummary {
 
     /// A short table of the headline metrics per group (mean ± std), for the terminal.
     public var overview: String {
-        let keys = varyingKeys.filter { $0 != "experiment.seed" }
+        let keys = distinguishingKeys
         let headline = ["heldout.elbo", "mig", "dci.disentanglement", "sap", "modularity", "active_units",
                         "classify.tree.accuracy", "classify.cnn.accuracy"].filter { metricNames.contains($0) }
         var table = [keys + ["n"] + headline]

@@ -10,11 +10,14 @@ import Glibc
 /// editing the file later cannot renumber queued runs; what is done is read back from the
 /// run directories (``RunPipeline/status``).
 public struct SweepExecutor {
+    /// The experiment and where its runs go.
     public let plan: ExperimentPlan
+    /// Root of run directories.
     public let resultsRoot: String
     /// The `untangle` binary the runs are started with.
     public let executable: String
 
+    /// An executor for `plan` writing under `resultsRoot`, starting runs with `executable`.
     public init(plan: ExperimentPlan, resultsRoot: String, executable: String = SweepExecutor.currentExecutable()) {
         self.plan = plan
         self.resultsRoot = resultsRoot
@@ -94,6 +97,7 @@ public struct SweepExecutor {
 
     /// What a local sweep did.
     public struct Outcome: Sendable {
+        /// Run indices: finished now, done before, failed now, failed before and not retried.
         public var done: [Int] = [], skipped: [Int] = [], failed: [Int] = [], skippedFailed: [Int] = []
     }
 
@@ -135,7 +139,9 @@ public struct SweepExecutor {
                     queue.append((points[a.index]!, a.pipeline)) // another process took it first: wait for it
                 } else {
                     outcome.failed.append(a.index)
-                    let reason = failureReason(a.pipeline) ?? "exit status \(a.process.terminationStatus)"
+                    let reason = failureReason(a.pipeline) ?? (a.process.terminationReason == .uncaughtSignal
+                        ? "killed by signal \(a.process.terminationStatus) (continues from its last checkpoint next time)"
+                        : "exit status \(a.process.terminationStatus)")
                     log("[\(a.index)] FAILED after \(ConsoleProgress.duration(seconds)): \(reason)  (log: \(logPath))")
                 }
             }

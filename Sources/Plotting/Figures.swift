@@ -74,6 +74,7 @@ public enum Figures {
         var script = Gnuplot.terminal(output, width: 800, height: 520)
         script += "set title \(Gnuplot.quote(title))\nset xlabel \(Gnuplot.quote(xlabel))\nset ylabel \(Gnuplot.quote(ylabel))\nset grid\nset key outside right\n"
         if logX { script += "set logscale x 2\n" }
+        script += "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n" // keep end points off the frame
         script += "plot " + plots.joined(separator: ", ") + "\n"
         return try Gnuplot.render(script: script, data: data, output: output)
     }
