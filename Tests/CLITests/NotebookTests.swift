@@ -24,7 +24,7 @@ import Testing
             ("nb01-train-and-traverse", ["data-samples.png", "training-curves.png", "reconstructions.png", "traversals.png", "traversals.gif"],
              ["1. The data", "5. Traversals", "latents are active"]),
             ("nb02-probe-and-name", ["mi-matrix.png", "named-traversals.png"],
-             ["is reused", "mig ", "best factor", "strongest property"]),
+             ["is reused", "mig ", "best factor", "largest change along the traversal"]),
             ("nb03-interpretable-classifier", ["lesion-samples.png", "lesion-masks.png"],
              ["Decision tree (α =", "Sparse logistic regression", "The rule's factors:", "Counterfactual (tree)"]),
             ("nb04-saliency-vs-factors", [],
