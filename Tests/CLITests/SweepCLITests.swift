@@ -144,15 +144,19 @@ enum LocalSlurm {
     static let available: Bool = {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: repository + "/Scripts/slurm-local")
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        // a file, not a pipe: the daemons it starts outlive it
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-local-\(UUID()).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard let handle = try? FileHandle(forWritingTo: log) else { return false }
+        process.standardOutput = handle
+        process.standardError = handle
         guard (try? process.run()) != nil else {
             print("Slurm test skipped: cannot run Scripts/slurm-local")
             return false
         }
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        try? handle.close()
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         if process.terminationStatus != 0 { print("Slurm test skipped: \(text)") }
         return process.terminationStatus == 0
     }()
