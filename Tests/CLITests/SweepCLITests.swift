@@ -142,23 +142,13 @@ enum LocalSlurm {
 
     /// Whether Slurm runs here (started on first use); prints why not.
     static let available: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: repository + "/Scripts/slurm-local")
-        // a file, not a pipe: the daemons it starts outlive it
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-local-\(UUID()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        guard let handle = try? FileHandle(forWritingTo: log) else { return false }
-        process.standardOutput = handle
-        process.standardError = handle
-        guard (try? process.run()) != nil else {
-            print("Slurm test skipped: cannot run Scripts/slurm-local")
-            return false
-        }
-        process.waitUntilExit()
-        try? handle.close()
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        if process.terminationStatus != 0 { print("Slurm test skipped: \(text)") }
-        return process.terminationStatus == 0
+        // system(3), not Foundation's Process: the script leaves daemons behind, and the test
+        // must only wait for the script itself.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-local-\(UUID()).log").path
+        let status = system("'\(repository)/Scripts/slurm-local' > '\(log)' 2>&1 < /dev/null")
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        if status != 0 { print("Slurm test skipped (exit status \(status)): \(text)") }
+        return status == 0
     }()
 }
 
