@@ -25,6 +25,14 @@ public struct ClassifierBundle: Codable, Sendable {
     public var scores: [String: ClassifierScores]
     /// Counterfactual validity rates (decode → encode → classifier flips) for the tree and the logistic model.
     public var counterfactualValidity: [String: Double]
+
+    /// The factor a feature stands for: its name without the `z3:` prefix that tells apart
+    /// latents sharing a name.
+    public func factorName(_ feature: Int) -> String {
+        let name = featureNames[feature]
+        guard name.hasPrefix("z"), let colon = name.firstIndex(of: ":") else { return name }
+        return String(name[name.index(after: colon)...])
+    }
 }
 
 extension TrainedRun {

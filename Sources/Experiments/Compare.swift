@@ -74,7 +74,7 @@ extension TrainedRun {
             let rows = (0..<x.shape[0]).flatMap { i in bundle.featureLatents.map { codes.scalars[i * z + $0] } }
             return bundle.tree.probabilities(rows).enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         }
-        let sizeLatent = bundle.featureNames.firstIndex(of: "size").map { bundle.featureLatents[$0] }
+        let sizeLatent = bundle.featureNames.indices.first { bundle.factorName($0) == "size" }.map { bundle.featureLatents[$0] }
         var methods: [ExplanationMethod] = [
             .init(model: "cnn", name: "gradient", attribute: { Saliency.absoluteGradient(cnnScore, $0) }, probability: cnnProbability),
             .init(model: "cnn", name: "input-x-gradient", attribute: { Saliency.inputTimesGradient(cnnScore, $0) }, probability: cnnProbability),
@@ -149,8 +149,8 @@ extension TrainedRun {
             let precision = used.isEmpty ? 0 : Double(hits) / Double(used.count), recall = Double(hits) / Double(rule.count)
             return "\(model),factors used: \(used.sorted().joined(separator: " ")),precision \(f(precision)),recall \(f(recall)),counterfactual validity \(f(bundle.counterfactualValidity[model == "factor-tree" ? "tree" : "logistic"] ?? 0)),,,,"
         }
-        let treeUsed = Set(bundle.tree.featureImportances.enumerated().filter { $0.element > 0 }.map { bundle.featureNames[$0.offset] })
-        let logisticUsed = Set(bundle.logistic.weights.enumerated().filter { $0.element != 0 }.map { bundle.featureNames[$0.offset] })
+        let treeUsed = Set(bundle.tree.featureImportances.enumerated().filter { $0.element > 0 }.map { bundle.factorName($0.offset) })
+        let logisticUsed = Set(bundle.logistic.weights.enumerated().filter { $0.element != 0 }.map { bundle.factorName($0.offset) })
         rows.append(factorRow("factor-tree", treeUsed))
         rows.append(factorRow("factor-logistic", logisticUsed))
         let directory = (run.path as NSString).appendingPathComponent("compare")
