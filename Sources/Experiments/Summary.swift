@@ -200,15 +200,25 @@ public struct ExperimentSummary {
         return out
     }
 
-    /// Metrics worth a figure: all but the per-method saliency table, of which relevance mass
-    /// and the pointing game are plotted.
-    var plottedMetrics: [String] {
-        metricNames.filter { !$0.hasPrefix("compare.") || $0.hasSuffix(".relevance_mass") || $0.hasSuffix(".pointing_game") }
+    /// Metrics worth a figure. By default all but the per-method saliency table, of which
+    /// relevance mass and the pointing game are plotted; `patterns` (exact names, or prefixes
+    /// ending in `*`, e.g. `mig`, `classify.tree.*`) choose instead. Unknown patterns are errors.
+    func plottedMetrics(_ patterns: [String]?) throws -> [String] {
+        guard let patterns else {
+            return metricNames.filter { !$0.hasPrefix("compare.") || $0.hasSuffix(".relevance_mass") || $0.hasSuffix(".pointing_game") }
+        }
+        func matches(_ name: String, _ p: String) -> Bool { p.hasSuffix("*") ? name.hasPrefix(p.dropLast()) : name == p }
+        if let unknown = patterns.first(where: { p in !metricNames.contains { matches($0, p) } }) {
+            throw ConfigError("--metrics \(unknown)", "matches no metric of \(directory) (metrics: \(metricNames.prefix(12).joined(separator: ", "))\(metricNames.count > 12 ? ", …" : ""))")
+        }
+        return metricNames.filter { name in patterns.contains { matches(name, $0) } }
     }
 
-    /// Writes `summary/` (CSVs and figures; gnuplot needed for the figures). Returns the files written.
+    /// Writes `summary/` (CSVs and figures; gnuplot needed for the figures); `metrics` selects the
+    /// plotted metrics (see ``plottedMetrics(_:)``; the CSVs always hold all). Returns the files written.
     @discardableResult
-    public func write(output: String? = nil, figures: Bool = true) throws -> [String] {
+    public func write(output: String? = nil, figures: Bool = true, metrics patterns: [String]? = nil) throws -> [String] {
+        let plotted = try plottedMetrics(patterns)
         let out = output ?? (directory as NSString).appendingPathComponent("summary")
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var written: [String] = []
@@ -221,7 +231,7 @@ public struct ExperimentSummary {
         let others = varyingKeys.filter { $0 != "experiment.seed" }
         for key in numericKeys {
             let seriesKeys = distinguishingKeys.filter { $0 != key }
-            for metric in plottedMetrics {
+            for metric in plotted {
                 var series: [(name: String, points: [(x: Double, mean: Double, std: Double)])] = []
                 for g in groups(by: seriesKeys) {
                     var points: [(x: Double, mean: Double, std: Double)] = []
@@ -246,7 +256,7 @@ public struct ExperimentSummary {
         }
         if numericKeys.isEmpty && !others.isEmpty {
             let groups = groups(by: distinguishingKeys)
-            for metric in plottedMetrics {
+            for metric in plotted {
                 let stats = groups.map { ExperimentSummary.meanStd($0.rows.compactMap { $0.metrics[metric] }) }
                 guard stats.contains(where: { $0 != nil }) else { continue }
                 let labels = groups.map { $0.values.joined(separator: " ") }

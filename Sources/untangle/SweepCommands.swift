@@ -89,10 +89,13 @@ struct Summarize: ParsableCommand {
     @Argument(help: "An experiment directory (Results/<experiment>).") var experiment: String
     @Option(help: "Output directory (default EXPERIMENT/summary).") var output: String?
     @Flag(help: "CSV files only, no figures.") var noFigures = false
+    @Option(help: "Metrics to plot: comma list of names or prefixes ending in * (e.g. mig,dci.*,classify.tree.*).")
+    var metrics: String?
 
     func run() throws {
         let summary = try ExperimentSummary(directory: experiment)
-        let files = try summary.write(output: output, figures: !noFigures)
+        let patterns = metrics.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let files = try summary.write(output: output, figures: !noFigures, metrics: patterns)
         print("\(summary.rows.count) runs; varying: \(summary.varyingKeys.joined(separator: ", "))")
         print(summary.overview, terminator: "")
         let figures = files.filter { $0.hasSuffix(".png") }.count

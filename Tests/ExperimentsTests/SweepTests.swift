@@ -144,6 +144,9 @@ threads = 1
         #expect(files.contains(dir + "/study/summary/heldout_elbo-vs-beta.png"))
         let data = try String(contentsOfFile: dir + "/study/summary/mig-vs-beta.0.dat", encoding: .utf8)
         #expect(data == "1.0 0.05 0.0\n4.0 0.2 0.1414213562373095\n" || data.hasPrefix("1.0 0.05 0.0\n4.0 0.2"), "\(data)")
+        let chosen = try summary.write(output: dir + "/chosen", figures: true, metrics: ["heldout.*"])
+        #expect(chosen.filter { $0.hasSuffix(".png") } == [dir + "/chosen/heldout_elbo-vs-beta.png"])
+        expectConfigError("--metrics dci.*", "matches no metric") { _ = try summary.write(output: dir + "/x", metrics: ["dci.*"]) }
         expectConfigError("holds no finished training runs") { _ = try ExperimentSummary(directory: dir + "/study/logs") }
     }
 
