@@ -190,10 +190,15 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var runID: String {
         var copy = self
         copy.description = ""
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in copy.resolvedTOML.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return String(String(hash, radix: 16).leftPadded(to: 16).prefix(12))
+        return shortHash(copy.resolvedTOML.utf8)
     }
+}
+
+/// 12 hex digits of the FNV-1a 64-bit hash of `bytes`: run ids and config snapshot names.
+func shortHash<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    return String(String(hash, radix: 16).leftPadded(to: 16).prefix(12))
 }
 
 extension ConfigValue {

@@ -75,7 +75,7 @@ public struct RunPipeline {
     /// `failed.json` (removed by the next attempt) and rethrown.
     public func execute(log: @escaping (String) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
-        let lock = try RunLock(path: lockPath)
+        let lock = RunLock(path: lockPath)
         guard lock.acquire() else { throw Busy(path: run.path, holder: lock.holder) }
         defer { lock.release() }
         if isDone {
@@ -164,7 +164,7 @@ final class RunLock {
     let path: String
     private var descriptor: Int32 = -1
 
-    init(path: String) throws {
+    init(path: String) {
         self.path = path
     }
 

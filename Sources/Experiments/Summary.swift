@@ -228,9 +228,9 @@ public struct ExperimentSummary {
             written.append(path)
         }
         guard figures else { return written }
-        let others = varyingKeys.filter { $0 != "experiment.seed" }
+        let others = varyingKeys.filter { $0 != "experiment.seed" }, distinguishing = distinguishingKeys
         for key in numericKeys {
-            let seriesKeys = distinguishingKeys.filter { $0 != key }
+            let seriesKeys = distinguishing.filter { $0 != key }
             for metric in plotted {
                 var series: [(name: String, points: [(x: Double, mean: Double, std: Double)])] = []
                 for g in groups(by: seriesKeys) {
@@ -255,7 +255,7 @@ public struct ExperimentSummary {
             }
         }
         if numericKeys.isEmpty && !others.isEmpty {
-            let groups = groups(by: distinguishingKeys)
+            let groups = groups(by: distinguishing)
             for metric in plotted {
                 let stats = groups.map { ExperimentSummary.meanStd($0.rows.compactMap { $0.metrics[metric] }) }
                 guard stats.contains(where: { $0 != nil }) else { continue }

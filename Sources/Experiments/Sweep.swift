@@ -71,12 +71,10 @@ public struct SweepExecutor {
     /// Copies the config file to `Results/<experiment>/sweeps/<hash>.toml` (once) and returns that path.
     public func snapshot() throws -> String {
         guard let data = FileManager.default.contents(atPath: plan.source) else { throw ConfigError(plan.source, "cannot read the file") }
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         let directory = (experimentDirectory as NSString).appendingPathComponent("sweeps")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let stem = (plan.source as NSString).lastPathComponent.replacingOccurrences(of: ".toml", with: "")
-        let path = (directory as NSString).appendingPathComponent("\(stem)-\(String(String(hash, radix: 16).leftPadded(to: 16).prefix(12))).toml")
+        let path = (directory as NSString).appendingPathComponent("\(stem)-\(shortHash(data)).toml")
         if !FileManager.default.fileExists(atPath: path) { try AtomicFile.write(data, to: path) }
         return path
     }

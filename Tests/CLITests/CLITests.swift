@@ -14,10 +14,14 @@ enum CLI {
         return URL(fileURLWithPath: ".build/debug/untangle")
     }
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs `untangle` (or another product built beside it, `executable`) with `arguments`,
+    /// optionally in `directory`; returns the exit status and stdout+stderr.
+    static func run(_ arguments: [String], executable: String = "untangle",
+                    in directory: String? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = binary.deletingLastPathComponent().appendingPathComponent(executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

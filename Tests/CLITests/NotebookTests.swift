@@ -3,18 +3,9 @@ import Testing
 
 /// The notebooks in `--quick` mode: the whole narrated story runs and writes its figures.
 @Suite struct NotebookTests {
+    /// Runs notebook `name` with `--quick` from the repository root (it reads Experiments/*.toml).
     static func run(_ name: String, results: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent(name)
-        process.arguments = ["--quick", "--results", results, "--threads", "1"]
-        process.currentDirectoryURL = URL(fileURLWithPath: LocalSlurm.repository) // reads Experiments/*.toml
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try CLI.run(["--quick", "--results", results, "--threads", "1"], executable: name, in: LocalSlurm.repository)
     }
 
     @Test func allFourNotebooksRunAndWriteTheirFigures() throws {
