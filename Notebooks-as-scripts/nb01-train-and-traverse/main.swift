@@ -1,4 +1,4 @@
-// Notebook 01 — train a β-VAE on dSprites and look at what each latent does.
+// Notebook 01 — train the quickstart Ada-GVAE on dSprites and look at what each latent does.
 //   swift run -c release nb01-train-and-traverse        (≈ 9 min here; seconds when the run exists)
 import Datasets
 import Experiments
@@ -9,8 +9,8 @@ import Metrics
 import Plotting
 
 Notebook.run {
-    let nb = Notebook(name: "nb01-train-and-traverse", title: "Notebook 01 — train a β-VAE and traverse its latents",
-                      abstract: "We train the quickstart β-VAE (Experiments/quickstart.toml: dlib's conv architecture, β 4, 10 latents) on the built-in dSprites, check that it reconstructs, and move one latent at a time to see which image property each one controls. Everything here is what `untangle run Experiments/quickstart.toml` and `untangle traverse` do, with the reasoning spelled out.")
+    let nb = Notebook(name: "nb01-train-and-traverse", title: "Notebook 01 — train a VAE and traverse its latents",
+                      abstract: "We train the quickstart model (Experiments/quickstart.toml: an Ada-GVAE, weakly supervised by pairs of images that differ in one factor; dlib's conv architecture, β 1, 10 latents) on the built-in dSprites, check that it reconstructs, and move one latent at a time to see which image property each one controls. Everything here is what `untangle run Experiments/quickstart.toml` and `untangle traverse` do, with the reasoning spelled out.")
 
     nb.section("The data")
     let plan = try nb.plan("quickstart")
@@ -22,7 +22,7 @@ Notebook.run {
     nb.figures([try nb.keep(shown.gridPath, as: "data-samples.png")])
 
     nb.section("Training")
-    nb.say("The objective is the β-VAE's: reconstruction (Bernoulli log-likelihood, in nats) plus β × KL(q(z|x) ‖ N(0, I)). β > 1 presses the posterior towards the factorised prior, which is what makes single latents line up with single factors — at the cost of blurrier reconstructions.")
+    nb.say("The objective is Ada-GVAE's (Locatello et al. 2020): each step sees pairs of images that share all but one ground-truth factor. Both are encoded; per pair, the latents whose posteriors moved less than halfway between the smallest and largest change are judged shared and replaced by the pair's average, so only the latents that changed can explain the difference. Then the usual reconstruction (Bernoulli log-likelihood, in nats) plus β × KL(q(z|x) ‖ N(0, I)), here with β 1. The pairing, not a heavy KL penalty, is what lines single latents up with single factors.")
     let run = try nb.trainedRun(config)
     let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run.run.metricsPath))) as? [String: Any] ?? [:]
     let reconstruction = metrics["reconstruction"] as? Double ?? .nan, kl = metrics["kl"] as? Double ?? .nan
@@ -43,7 +43,7 @@ Notebook.run {
     nb.show(table)
     let active = order.filter { klPerLatent[$0] > LatentNaming.activeKL }
     nb.say("\(active.count) of \(config.latentCount) latents are active (mean KL above \(LatentNaming.activeKL) nats)."
-           + (active.count < config.latentCount ? " The rest sit at the prior: the decoder ignores them, the β penalty having priced them out." : "")
+           + (active.count < config.latentCount ? " The rest sit at the prior: the decoder ignores them, the KL penalty having priced them out." : "")
            + " dSprites has five factors, so a well-disentangled model uses about five (orientation and shape are hard; many runs leave shape out).")
 
     nb.section("Traversals")

@@ -1,4 +1,4 @@
-// Notebook 02 — score how disentangled the quickstart β-VAE is, and name its latents.
+// Notebook 02 — score how disentangled the quickstart model is, and name its latents.
 //   swift run -c release nb02-probe-and-name            (≈ 1–2 min after nb01; ≈ 10 min alone)
 import Datasets
 import Experiments
@@ -10,7 +10,7 @@ import TensorCore
 
 Notebook.run {
     let nb = Notebook(name: "nb02-probe-and-name", title: "Notebook 02 — how disentangled is it, and what is each latent?",
-                      abstract: "We take the quickstart β-VAE (trained by notebook 01, or trained now), score it with disentanglement_lib's metrics, and name each latent after the ground-truth factor it carries — or call it mixed when it carries several. The names are what notebooks 03 and 04 explain decisions with, so we check them twice: against mutual information, and against what the traversals show.")
+                      abstract: "We take the quickstart Ada-GVAE (trained by notebook 01, or trained now), score it with disentanglement_lib's metrics, and name each latent after the ground-truth factor it carries — or call it mixed when it carries several. The names are what notebooks 03 and 04 explain decisions with, so we check them twice: against mutual information, and against what the traversals show.")
     let plan = try nb.plan("quickstart")
     let run = try nb.trainedRun(plan.base)
     let data = try run.groundTruth()
@@ -32,11 +32,11 @@ Notebook.run {
     try Figures.heatMap(miRows, rowLabels: names.map { "z\($0.latent) \($0.name)" }, columnLabels: factorNames,
                                    title: "MI(latent; factor) in nats", output: nb.path("mi-matrix.png"))
     nb.figures([nb.path("mi-matrix.png")])
-    nb.say("A latent gets a factor's name when that factor takes at least half of the latent's normalised MI (MI divided by the factor's entropy) and leads the runner-up by at least 0.1; otherwise it is mixed(best,second). Latents with KL ≤ 0.01 nats are inactive.")
+    nb.say("A latent gets a factor's name when that factor holds at least half of the latent's MI (in nats, as the matrix above shows), the runner-up at most half as much, and the latent carries at least 10 % of the factor's entropy; otherwise it is mixed(best,second), or unnamed when it carries no factor. When n latents get the same name they read \"posX (1 of n)\": the factor is split. Latents with KL ≤ 0.01 nats are inactive.")
     nb.show(TrainedRun.nameTable(names))
-    let named = names.filter { $0.kl > LatentNaming.activeKL && !$0.name.hasPrefix("mixed") }
+    let named = names.filter { $0.kl > LatentNaming.activeKL && factorNames.contains(LatentNaming.factor(of: $0.name)) }
     let mixed = names.filter { $0.name.hasPrefix("mixed") }
-    let uncovered = factorNames.filter { f in !names.contains { $0.name == f } }
+    let uncovered = factorNames.filter { f in !names.contains { LatentNaming.factor(of: $0.name) == f } }
     nb.say((named.isEmpty ? "No latent carries a single factor cleanly" : "\(named.count) latent\(named.count == 1 ? " carries" : "s carry") one factor cleanly (\(named.map { "z\($0.latent) = \($0.name)" }.joined(separator: ", ")))") + "; \(mixed.count) \(mixed.count == 1 ? "is" : "are") mixed. Factors with no latent of their own: \(uncovered.isEmpty ? "none" : uncovered.joined(separator: ", ")). A factor without a latent cannot appear in a factor-level explanation — notebook 03 will run into exactly this on the lesion data.")
 
     nb.section("Checking the names against the traversals")

@@ -39,9 +39,9 @@ extension Variable {
 
     /// `x` for x > 0, `slope·x` otherwise. f′ = 1 or `slope`.
     public func leakyRelu(slope: Float) -> Variable {
-        let y = value.map { $0 > 0 ? $0 : slope * $0 }
+        let y = value.leakyRelu(slope: slope)
         // The sign of y equals the sign of x (slope ≥ 0), so the output is enough for the pullback.
-        return derived(y) { g, _ in [g.zipWith(y) { $1 > 0 ? $0 : slope * $0 }] }
+        return derived(y) { g, _ in [Tensor.leakyReluPullback(g, output: y, slope: slope)] }
     }
 
     /// `σ(x) = 1/(1 + e⁻ˣ)`. f′ = σ(1 − σ). Computed as e^x/(1+e^x) for x < 0 so that

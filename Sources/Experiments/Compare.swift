@@ -149,8 +149,8 @@ extension TrainedRun {
             let precision = used.isEmpty ? 0 : Double(hits) / Double(used.count), recall = Double(hits) / Double(rule.count)
             return "\(model),factors used: \(used.sorted().joined(separator: " ")),precision \(f(precision)),recall \(f(recall)),counterfactual validity \(f(bundle.counterfactualValidity[model == "factor-tree" ? "tree" : "logistic"] ?? 0)),,,,"
         }
-        let treeUsed = Set(bundle.tree.featureImportances.enumerated().filter { $0.element > 0 }.map { bundle.factorName($0.offset) })
-        let logisticUsed = Set(bundle.logistic.weights.enumerated().filter { $0.element != 0 }.map { bundle.factorName($0.offset) })
+        let treeUsed = Set(bundle.tree.featureImportances.enumerated().filter { $0.element > 0 }.map { LatentNaming.factor(of: bundle.factorName($0.offset)) })
+        let logisticUsed = Set(bundle.logistic.weights.enumerated().filter { $0.element != 0 }.map { LatentNaming.factor(of: bundle.factorName($0.offset)) })
         rows.append(factorRow("factor-tree", treeUsed))
         rows.append(factorRow("factor-logistic", logisticUsed))
         let directory = (run.path as NSString).appendingPathComponent("compare")

@@ -158,15 +158,18 @@ extension TrainedRun {
         return path
     }
 
-    /// The probe table: latent, name, KL (nats), best factor, MI share, gap.
+    /// The probe table: latent, name, KL (nats), best factor and its share of the latent's MI,
+    /// the runner-up and its share.
     public static func nameTable(_ names: [LatentName]) -> String {
-        var out = "latent  name                      KL (nats)  best factor     share   gap\n"
+        var out = "latent  name                      KL (nats)  best factor     share   runner-up       share\n"
         for n in names.sorted(by: { $0.kl > $1.kl }) {
             out += "z\(n.latent)".padding(toLength: 8, withPad: " ", startingAt: 0)
                 + n.name.padding(toLength: 26, withPad: " ", startingAt: 0)
                 + String(format: "%9.3f  ", n.kl)
                 + (n.bestFactor ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0)
-                + String(format: "%5.2f  %5.2f\n", n.share, n.gap)
+                + String(format: "%5.2f   ", n.share)
+                + (n.runnerUp ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0)
+                + (n.runnerUpShare.map { String(format: "%5.2f", $0) } ?? "    -") + "\n"
         }
         return out
     }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Models
 
@@ -13,10 +14,12 @@ import Models
 ///
 /// [model]
 /// kind = "beta-vae"            # beta-vae | annealed-vae | factor-vae | dip-vae-1 | dip-vae-2 | beta-tcvae
+///                              # | ada-gvae | ada-ml-vae (weakly supervised: pairs of images)
 /// architecture = "conv"        # conv (dlib, 64×64) | mlp
 /// hidden = [1200, 1200]        # mlp widths
 /// latents = 10
-/// beta = 4.0                   # β-VAE, β-TCVAE
+/// beta = 4.0                   # β-VAE (4), β-TCVAE (6), Ada-GVAE / Ada-ML-VAE (1)
+/// changed_factors = 1          # Ada-*: factors that differ within a pair, an integer k or "random"
 /// capacity_max = 25.0          # AnnealedVAE Cmax (nats), reached after capacity_steps
 /// capacity_steps = 100000
 /// gamma = 1000.0               # AnnealedVAE γ (default 1000); FactorVAE γ (default 10)
@@ -24,12 +27,14 @@ import Models
 ///
 /// [training]
 /// steps = 300000
-/// batch_size = 64
+/// batch_size = 64              # images; pairs for Ada-GVAE / Ada-ML-VAE (2 × 64 images a step)
 /// learning_rate = 1e-4         # Adam β1 0.9, β2 0.999, ε 1e-8 (beta1, beta2, epsilon)
 /// threads = 2
 /// checkpoint_every = 1000      # keep_checkpoints = 2 most recent
 /// log_every = 1                # log.csv rows: means over this many steps
 /// discriminator_learning_rate = 1e-4   # FactorVAE (β1 0.5, β2 0.9)
+/// eval_every = 0               # > 0: score the model every N steps into curve.csv (learning curves)
+/// eval_points = 2000           # ground-truth points each curve evaluation encodes
 ///
 /// [evaluation]
 /// held_out = 1024              # held-out images for the final ELBO in metrics.json
@@ -52,6 +57,8 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var latentCount: Int = 10
     /// `model.kind` and its hyperparameters.
     public var objective = ObjectiveSettings(kind: .betaVAE)
+    /// `model.changed_factors`: how many factors differ within a training pair (weakly supervised kinds only).
+    public var changedFactors: ChangedFactors = .fixed(1)
     /// `training.steps` and `training.batch_size`.
     public var steps: Int = 300_000, batchSize: Int = 64
     /// `training.learning_rate`, `beta1`, `beta2`, `epsilon` (Adam).
@@ -62,6 +69,8 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var checkpointEvery: Int = 1000, keepCheckpoints: Int = 2, logEvery: Int = 1
     /// FactorVAE's discriminator Adam: `training.discriminator_learning_rate`, `discriminator_beta1`, `discriminator_beta2`.
     public var discriminatorLearningRate: Float = 1e-4, discriminatorBeta1: Float = 0.5, discriminatorBeta2: Float = 0.9
+    /// `training.eval_every` (0: no learning curve) and `training.eval_points`, see ``LearningCurve``.
+    public var evalEvery: Int = 0, evalPoints: Int = 2000
     /// `evaluation.held_out`: images for the final held-out ELBO.
     public var heldOut: Int = 1024
 
@@ -73,10 +82,10 @@ public struct ExperimentConfig: Equatable, Sendable {
         "experiment": ["name", "description", "seed"],
         "data": ["dataset"],
         "model": ["kind", "architecture", "hidden", "latents", "beta", "capacity_max", "capacity_steps", "gamma",
-                  "lambda_od", "lambda_d"],
+                  "lambda_od", "lambda_d", "changed_factors"],
         "training": ["steps", "batch_size", "learning_rate", "beta1", "beta2", "epsilon", "threads", "checkpoint_every",
                      "keep_checkpoints", "log_every", "discriminator_learning_rate", "discriminator_beta1",
-                     "discriminator_beta2"],
+                     "discriminator_beta2", "eval_every", "eval_points"],
         "evaluation": ["held_out"],
     ]
 
@@ -123,6 +132,15 @@ public struct ExperimentConfig: Equatable, Sendable {
                                       gamma: try r.float("model.gamma", atLeast: 0),
                                       lambdaOffDiagonal: try r.float("model.lambda_od", atLeast: 0),
                                       lambdaDiagonal: try r.float("model.lambda_d", atLeast: 0))
+        switch r.value("model.changed_factors") {
+        case nil: break
+        case .string("random")?: changedFactors = .random
+        case .integer(let k)? where k >= 1: changedFactors = .fixed(k)
+        case let other?: throw ConfigError(source, "model.changed_factors: expected an integer ≥ 1 or \"random\", got \(other)")
+        }
+        if r.value("model.changed_factors") != nil && !kind.trainsOnPairs {
+            throw ConfigError(source, "model.changed_factors applies only to the weakly supervised kinds (ada-gvae, ada-ml-vae), not \(kind.rawValue)")
+        }
         steps = try r.integer("training.steps", atLeast: 1) ?? steps
         batchSize = try r.integer("training.batch_size", atLeast: 2) ?? batchSize
         learningRate = try r.float("training.learning_rate", above: 0) ?? learningRate
@@ -139,8 +157,13 @@ public struct ExperimentConfig: Equatable, Sendable {
         discriminatorLearningRate = try r.float("training.discriminator_learning_rate", above: 0) ?? discriminatorLearningRate
         discriminatorBeta1 = try r.float("training.discriminator_beta1", atLeast: 0, below: 1) ?? discriminatorBeta1
         discriminatorBeta2 = try r.float("training.discriminator_beta2", atLeast: 0, below: 1) ?? discriminatorBeta2
+        evalEvery = try r.integer("training.eval_every", atLeast: 0) ?? evalEvery
+        evalPoints = try r.integer("training.eval_points", atLeast: 100) ?? evalPoints
         heldOut = try r.integer("evaluation.held_out", atLeast: 1) ?? heldOut
     }
+
+    /// Images the model sees per training step: `batch_size`, twice that for pair objectives.
+    public var imagesPerStep: Int { objective.kind.trainsOnPairs ? 2 * batchSize : batchSize }
 
     /// The fully resolved config (every default filled in), as a document.
     public var resolved: [String: ConfigValue] {
@@ -156,6 +179,12 @@ public struct ExperimentConfig: Equatable, Sendable {
         switch objective.kind {
         case .betaVAE: model["beta"] = .number(objective.beta)
         case .betaTCVAE: model["beta"] = .number(objective.beta)
+        case .adaGVAE, .adaMLVAE:
+            model["beta"] = .number(objective.beta)
+            switch changedFactors {
+            case .fixed(let k): model["changed_factors"] = .integer(k)
+            case .random: model["changed_factors"] = .string("random")
+            }
         case .annealedVAE:
             model["capacity_max"] = .number(objective.capacityMax)
             model["capacity_steps"] = .integer(objective.capacitySteps)
@@ -171,6 +200,10 @@ public struct ExperimentConfig: Equatable, Sendable {
             "threads": .integer(threads), "checkpoint_every": .integer(checkpointEvery),
             "keep_checkpoints": .integer(keepCheckpoints), "log_every": .integer(logEvery),
         ]
+        if evalEvery > 0 { // only then, so that run ids of configs without curves stay as they were
+            training["eval_every"] = .integer(evalEvery)
+            training["eval_points"] = .integer(evalPoints)
+        }
         if objective.kind == .factorVAE {
             training["discriminator_learning_rate"] = .number(discriminatorLearningRate)
             training["discriminator_beta1"] = .number(discriminatorBeta1)

@@ -13,13 +13,25 @@ public struct TrainedRun {
     public let dataset: any ImageDataset
     public let model: VAE
 
+    /// A model in memory with its run, config and data set (nothing is read; e.g. the trainer's
+    /// model scored for a learning curve).
+    public init(run: RunDirectory, config: ExperimentConfig, dataset: any ImageDataset, model: VAE) {
+        self.run = run
+        self.config = config
+        self.dataset = dataset
+        self.model = model
+    }
+
     /// Loads the config, the data set and the weights (`model.safetensors`, else the newest checkpoint).
     public init(path: String) throws {
         run = try RunDirectory(existing: path)
         config = try run.loadConfig()
-        let trainer = try Trainer(config: config, resultsRoot: "/nonexistent")
-        dataset = trainer.dataset
-        model = trainer.model
+        do {
+            dataset = try DatasetSpec(parsing: config.dataset).open()
+        } catch let error as DataError {
+            throw ConfigError("\(run.configPath): data.dataset", error.description)
+        }
+        model = VAE(architecture: config.architecture, imageShape: dataset.imageShape, latentCount: config.latentCount, seed: config.seed)
         let weights: String
         if FileManager.default.fileExists(atPath: run.modelPath) {
             weights = run.modelPath

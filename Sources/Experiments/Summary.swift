@@ -15,6 +15,9 @@ import TensorCore
 ///   runs always give the same bytes.
 /// - `aggregate.csv`: grouped by every varying config key except `experiment.seed`: `n`, then
 ///   mean and standard deviation (n − 1) of each metric.
+/// - `budgets.csv`, `curve-<metric>-vs-minutes.png`, `curve-<metric>-vs-images.png` when runs have
+///   learning curves (`training.eval_every`): each group's scores after 3, 10 and 30 minutes of
+///   training, and its curves, mean ± std over seeds (see `CurveSummary.swift`).
 /// - `<metric>-vs-<key>.png` (+ .gp/.dat): mean ± std over seeds against each varying numeric
 ///   key, one line per model (and other varying key); `<metric>.png` error bars per group when
 ///   no numeric key varies (e.g. a model comparison).
@@ -227,6 +230,7 @@ public struct ExperimentSummary {
             try AtomicFile.write(text, to: path)
             written.append(path)
         }
+        written += try writeCurves(to: out, figures: figures)
         guard figures else { return written }
         let others = varyingKeys.filter { $0 != "experiment.seed" }, distinguishing = distinguishingKeys
         for key in numericKeys {

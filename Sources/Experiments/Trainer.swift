@@ -67,6 +67,12 @@ public final class Trainer {
     let discriminatorAdam: Adam?
     var rng: RandomGenerator
     public private(set) var step = 0
+    /// Wall-clock seconds spent in training steps and checkpoints so far (learning-curve
+    /// evaluations excluded), carried across a resume in the checkpoint metadata.
+    public private(set) var trainSeconds = 0.0
+    /// Process CPU seconds (all threads) spent the same way: unlike the wall clock, barely
+    /// affected by other work on the machine (``ProcessClock``).
+    public private(set) var trainCPUSeconds = 0.0
     private var pendingRows: [String] = []
     private var window: [[Double]] = []
 
@@ -83,6 +89,17 @@ public final class Trainer {
         if config.architecture == .conv && (shape[1] != 64 || shape[2] != 64) {
             throw TrainingError.incompatible("model.architecture conv needs 64×64 images, but \(config.dataset) has \(shape[1])×\(shape[2]); use architecture = \"mlp\" or resize")
         }
+        if config.objective.kind.trainsOnPairs {
+            guard let grid = dataset as? any GroundTruthDataset else {
+                throw ConfigError("model.kind", "\(config.objective.kind.rawValue) trains on pairs of images that share all but some factors, but \(config.dataset) has no factor grid to draw pairs from (use dsprites, dsprites:FILE.npz or lesions)")
+            }
+            if case .fixed(let k) = config.changedFactors, k > grid.variableFactors.count {
+                throw ConfigError("model.changed_factors", "\(k) factors cannot differ: \(config.dataset) has \(grid.variableFactors.count) factors with more than one class")
+            }
+        }
+        if config.evalEvery > 0 && !(dataset is any GroundTruthDataset) {
+            throw ConfigError("training.eval_every", "learning curves score against ground-truth factors, which \(config.dataset) does not have; set training.eval_every = 0")
+        }
         model = VAE(architecture: config.architecture, imageShape: shape, latentCount: config.latentCount, seed: config.seed)
         adam = Adam(learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon)
         if config.objective.kind == .factorVAE {
@@ -97,6 +114,15 @@ public final class Trainer {
     }
 
     var extraName: String { config.objective.extraTermName }
+
+    /// What the objective trains on: `n` images `[n, C, H, W]`, or for the weakly supervised
+    /// kinds `n` pairs `[2n, C, H, W]` (first images, then their partners; `model.changed_factors`).
+    func sampleTrainingBatch(_ n: Int, rng: inout RandomGenerator) -> Tensor {
+        guard config.objective.kind.trainsOnPairs, let grid = dataset as? any GroundTruthDataset else {
+            return dataset.sampleBatch(n, rng: &rng)
+        }
+        return grid.samplePairBatch(n, changing: config.changedFactors, rng: &rng)
+    }
 
     var logHeader: String {
         var columns = ["step", "loss", "reconstruction", "kl"]
@@ -126,17 +152,20 @@ public final class Trainer {
         if run.exists, let last = run.checkpointSteps().last {
             try restore(from: run.checkpointPath(step: last))
             try truncateLog(after: last)
+            try truncateCurve(after: last)
         } else {
             try createDirectory()
+            try recordCurvePoint()
         }
         let start = Date()
         var windowStart = Date(), windowSteps = 0
         var imagesPerSecond = 0.0
         let parameters = model.parameters
         while step < config.steps {
+            let stepStart = Date(), stepCPUStart = ProcessClock.cpuSeconds()
             step += 1
-            let x = dataset.sampleBatch(config.batchSize, rng: &rng)
-            let noise = rng.normal([config.batchSize, config.latentCount])
+            let x = sampleTrainingBatch(config.batchSize, rng: &rng)
+            let noise = rng.normal([x.shape[0], config.latentCount])
             let tape = Tape()
             let terms = model.objective(config.objective, x: tape.constant(x), noise: noise, step: step, discriminator: discriminator)
             let loss = terms.total.value.scalar
@@ -165,13 +194,13 @@ public final class Trainer {
             window.append(row)
             if step % config.logEvery == 0 || step == config.steps {
                 let elapsed = Date().timeIntervalSince(windowStart)
-                imagesPerSecond = Double(windowSteps * config.batchSize) / max(elapsed, 1e-9)
+                imagesPerSecond = Double(windowSteps * config.imagesPerStep) / max(elapsed, 1e-9)
                 appendLogRow(imagesPerSecond: imagesPerSecond, elapsed: Date().timeIntervalSince(start))
                 windowStart = Date()
                 windowSteps = 0
             }
             if step % 10 == 0 || step == config.steps {
-                let remaining = Double(config.steps - step) * Double(config.batchSize) / max(imagesPerSecond, 1e-9)
+                let remaining = Double(config.steps - step) * Double(config.imagesPerStep) / max(imagesPerSecond, 1e-9)
                 progress(ProgressUpdate(step: step, totalSteps: config.steps, loss: Double(loss),
                                         reconstruction: Double(terms.reconstruction.value.scalar),
                                         kl: terms.klPerLatent.value.sumDouble(), extraName: extraName,
@@ -179,7 +208,13 @@ public final class Trainer {
                                         imagesPerSecond: imagesPerSecond, secondsRemaining: remaining))
             }
             if step % config.checkpointEvery == 0 || step == config.steps {
-                try saveCheckpoint()
+                try saveCheckpoint(adding: Date().timeIntervalSince(stepStart), cpu: ProcessClock.cpuSeconds() - stepCPUStart)
+            } else {
+                trainSeconds += Date().timeIntervalSince(stepStart)
+                trainCPUSeconds += ProcessClock.cpuSeconds() - stepCPUStart
+            }
+            if config.evalEvery > 0 && (step % config.evalEvery == 0 || step == config.steps) {
+                try recordCurvePoint()
             }
             if let stopAfter, step >= stopAfter, step < config.steps { return nil }
         }
@@ -215,30 +250,63 @@ public final class Trainer {
     /// Appends buffered log rows to `log.csv` and flushes them to disk.
     private func flushLog() throws {
         guard !pendingRows.isEmpty else { return }
+        try appendLine(pendingRows.joined(separator: "\n"), to: run.logPath)
+        pendingRows.removeAll()
+    }
+
+    /// Appends `text` and a newline to the file at `path` and flushes it to disk.
+    private func appendLine(_ text: String, to path: String) throws {
         do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: run.logPath))
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             try handle.seekToEnd()
-            try handle.write(contentsOf: Data((pendingRows.joined(separator: "\n") + "\n").utf8))
+            try handle.write(contentsOf: Data((text + "\n").utf8))
             try handle.synchronize()
             try handle.close()
         } catch {
-            throw FileWriteError(path: run.logPath, reason: error.localizedDescription)
+            throw FileWriteError(path: path, reason: error.localizedDescription)
         }
-        pendingRows.removeAll()
     }
 
     /// Drops log rows after `step` (written before a crash that lost their checkpoint).
     private func truncateLog(after step: Int) throws {
-        guard let text = try? String(contentsOfFile: run.logPath, encoding: .utf8) else {
-            try AtomicFile.write(logHeader + "\n", to: run.logPath)
-            return
-        }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        let kept = lines.enumerated().filter { k, line in k == 0 || (Int(line.prefix { $0 != "," }) ?? .max) <= step }
-        try AtomicFile.write(kept.map { String($0.element) }.joined(separator: "\n") + "\n", to: run.logPath)
+        if try !Trainer.dropRows(after: step, in: run.logPath) { try AtomicFile.write(logHeader + "\n", to: run.logPath) }
     }
 
-    private func saveCheckpoint() throws {
+    /// Keeps the header and the rows whose first field (the step) is ≤ `step` in the CSV file at
+    /// `path`; returns false when the file cannot be read.
+    static func dropRows(after step: Int, in path: String) throws -> Bool {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let kept = lines.enumerated().filter { k, line in k == 0 || (Int(line.prefix { $0 != "," }) ?? .max) <= step }
+        try AtomicFile.write(kept.map { String($0.element) }.joined(separator: "\n") + "\n", to: path)
+        return true
+    }
+
+    /// Appends the model's scores at the current step to `curve.csv` (when `training.eval_every` > 0).
+    private func recordCurvePoint() throws {
+        guard config.evalEvery > 0 else { return }
+        let path = (run.path as NSString).appendingPathComponent(LearningCurve.fileName)
+        if !FileManager.default.fileExists(atPath: path) { try AtomicFile.write(LearningCurve.header + "\n", to: path) }
+        let trained = TrainedRun(run: run, config: config, dataset: dataset, model: model)
+        let point = try LearningCurve.evaluate(trained, step: step, trainSeconds: trainSeconds, trainCPUSeconds: trainCPUSeconds,
+                                              points: config.evalPoints)
+        try appendLine(LearningCurve.line(point), to: path)
+    }
+
+    /// Drops curve rows after `step` (scored after the checkpoint a resume starts from).
+    private func truncateCurve(after step: Int) throws {
+        guard config.evalEvery > 0 else { return }
+        _ = try Trainer.dropRows(after: step, in: (run.path as NSString).appendingPathComponent(LearningCurve.fileName))
+    }
+
+    /// Checkpoints the current step; `stepSeconds` (the step just taken) and the checkpoint's own
+    /// writing time count as training time, recorded in the checkpoint.
+    private func saveCheckpoint(adding stepSeconds: Double, cpu stepCPUSeconds: Double) throws {
+        let start = Date(), cpuStart = ProcessClock.cpuSeconds()
+        defer {
+            trainSeconds += stepSeconds + Date().timeIntervalSince(start)
+            trainCPUSeconds += stepCPUSeconds + ProcessClock.cpuSeconds() - cpuStart
+        }
         try flushLog()
         var tensors: [String: Tensor] = [:]
         for p in model.parameters { tensors[p.name] = p.value }
@@ -248,7 +316,9 @@ public final class Trainer {
         }
         var metadata = ["format": "untangle-checkpoint-1", "run_id": config.runID, "step": String(step),
                         "optimizer_step": String(adam.stepCount),
-                        "rng": rng.state.map { String($0, radix: 16) }.joined(separator: ",")]
+                        "rng": rng.state.map { String($0, radix: 16) }.joined(separator: ","),
+                        "train_seconds": String(format: "%.3f", trainSeconds + stepSeconds),
+                        "train_cpu_seconds": String(format: "%.3f", trainCPUSeconds + stepCPUSeconds)]
         if let discriminator, let discriminatorAdam {
             for p in discriminator.parameters { tensors[p.name] = p.value }
             for (name, moments) in discriminatorAdam.moments {
@@ -304,6 +374,8 @@ public final class Trainer {
         }
         rng = RandomGenerator(state: rngWords)
         step = savedStep
+        trainSeconds = metadata["train_seconds"].flatMap(Double.init) ?? 0
+        trainCPUSeconds = metadata["train_cpu_seconds"].flatMap(Double.init) ?? 0
     }
 
     /// ELBO parts on `evaluation.held_out` images drawn from a stream separate from training.
@@ -313,8 +385,8 @@ public final class Trainer {
         var seen = 0
         while seen < config.heldOut {
             let n = min(256, config.heldOut - seen)
-            let x = dataset.sampleBatch(n, rng: &heldOutRNG)
-            let noise = heldOutRNG.normal([n, config.latentCount])
+            let x = sampleTrainingBatch(n, rng: &heldOutRNG)
+            let noise = heldOutRNG.normal([x.shape[0], config.latentCount])
             let tape = Tape(recording: false)
             let terms = model.objective(config.objective, x: tape.constant(x), noise: noise, step: config.steps,
                                         discriminator: discriminator)

@@ -4,49 +4,90 @@ import Foundation
 public struct LatentName: Sendable, Codable, Equatable {
     /// Latent index.
     public var latent: Int
-    /// `posX`, `mixed(scale,shape)`, `inactive`, `unnamed`, or a user's name.
+    /// `posX`, `posX (1 of 2)`, `mixed(posY,shape)`, `inactive`, `unnamed`, or a user's name.
     public var name: String
     /// Mean KL of the latent (nats).
     public var kl: Double
-    /// The factor (or image property) with the highest normalised MI (or |Spearman ρ|).
+    /// The factor with the highest MI (or the image property with the highest |Spearman ρ|).
     public var bestFactor: String?
-    /// Share of the latent's normalised MI taken by the best factor (or |ρ| of the best property).
+    /// The best factor's share of the latent's MI, `MI_best / Σ_f MI_f` (or |ρ| of the best property).
     public var share: Double
-    /// Normalised-MI gap between the best and second factor (or |ρ| gap).
+    /// Share of the best factor minus share of the runner-up (or the |ρ| gap).
     public var gap: Double
+    /// The factor (or property) in second place, and its share; `nil` in files written before
+    /// Untangle 0.3, which did not record them.
+    public var runnerUp: String?, runnerUpShare: Double?
     /// `ground-truth`, `traversal`, or `user`.
     public var source: String
+
+    public init(latent: Int, name: String, kl: Double, bestFactor: String?, share: Double, gap: Double,
+                runnerUp: String? = nil, runnerUpShare: Double? = nil, source: String) {
+        self.latent = latent; self.name = name; self.kl = kl; self.bestFactor = bestFactor; self.share = share
+        self.gap = gap; self.runnerUp = runnerUp; self.runnerUpShare = runnerUpShare; self.source = source
+    }
 }
 
-/// Naming latents after the factors or image properties they capture (the spec's rule).
+/// Naming latents after the factors or image properties they capture.
 public enum LatentNaming {
     /// Minimum mean KL (nats) of an active latent.
     public static let activeKL = 0.01
+    /// A latent is named after a factor only if it carries at least this fraction of the
+    /// factor's entropy, `MI_best / H(best) ≥ 0.1` (below it, the plug-in MI of pure noise
+    /// against a 32-class factor, ≈ 0.03 nats of 3.47 with 10,000 points, stays `unnamed`).
+    public static let minimumInformedFraction = 0.1
+    /// The best factor must hold at least half of the latent's MI …
+    public static let minimumShare = 0.5
+    /// … and the runner-up at most this fraction of the best factor's MI.
+    public static let maximumRunnerUpRatio = 0.5
 
-    /// With ground truth: normalise the MI matrix by the factor entropies; an active latent
-    /// is named after the factor with the highest normalised MI if that factor's share of
-    /// the latent's normalised MI is ≥ 0.5 and its gap to the runner-up is ≥ 0.1, otherwise
-    /// `mixed(best,second)`; latents with KL ≤ 0.01 nats are `inactive`.
+    /// With ground truth, on the latent × factor MI matrix in nats (the matrix a person reads):
+    /// - `inactive` when the latent's KL ≤ 0.01 nats;
+    /// - `unnamed` when its best factor (highest MI) gets less than 10 % of that factor's
+    ///   entropy — the latent varies, but not with any ground-truth factor;
+    /// - the best factor's name when that factor holds ≥ 50 % of the latent's MI and the
+    ///   runner-up ≤ half the best factor's MI; otherwise `mixed(best,runner-up)`;
+    /// - when n > 1 latents get the same factor's name they become `factor (1 of n)`, …,
+    ///   ordered by their MI with it: the factor is split over several latents.
+    ///
+    /// Shares use raw MI, not MI divided by the factor's entropy: dividing inflates
+    /// low-entropy factors (a latent with posY 0.48 nats and the three-valued shape 0.08 nats is
+    /// posY, as its traversal shows, not `mixed(posY,shape)`). The entropy enters only through the
+    /// 10 % floor. Shapes: `mutualInformation [Z][F]`, `factorEntropies [F]`, `kl [Z]`.
     public static func fromGroundTruth(mutualInformation mi: [[Double]], factorEntropies: [Double], factorNames: [String],
                                        kl: [Double]) -> [LatentName] {
-        mi.enumerated().map { latent, row in
-            let normalised = zip(row, factorEntropies).map { $1 > 0 ? $0 / $1 : 0 }
-            let order = normalised.indices.sorted { normalised[$0] > normalised[$1] }
-            let total = normalised.reduce(0, +)
-            let best = order[0], second = order.count > 1 ? order[1] : order[0]
-            let share = total > 0 ? normalised[best] / total : 0
-            let gap = normalised[best] - (order.count > 1 ? normalised[second] : 0)
+        var names: [LatentName] = mi.enumerated().map { latent, row in
+            let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+            let best = order[0], second = order.count > 1 ? order[1] : nil
+            let total = row.reduce(0, +)
+            let share = total > 0 ? row[best] / total : 0
+            let secondShare = second.map { total > 0 ? row[$0] / total : 0 }
+            let informed = factorEntropies[best] > 0 ? row[best] / factorEntropies[best] : 0
             let name: String
             if kl[latent] <= activeKL {
                 name = "inactive"
-            } else if share >= 0.5 && gap >= 0.1 {
+            } else if informed < minimumInformedFraction {
+                name = "unnamed"
+            } else if share >= minimumShare && (second.map { row[$0] <= maximumRunnerUpRatio * row[best] } ?? true) {
                 name = factorNames[best]
             } else {
-                name = "mixed(\(factorNames[best]),\(factorNames[second]))"
+                name = "mixed(\(factorNames[best]),\(second.map { factorNames[$0] } ?? "?"))"
             }
             return LatentName(latent: latent, name: name, kl: kl[latent], bestFactor: factorNames[best], share: share,
-                              gap: gap, source: "ground-truth")
+                              gap: share - (secondShare ?? 0), runnerUp: second.map { factorNames[$0] },
+                              runnerUpShare: secondShare, source: "ground-truth")
         }
+        for (f, factor) in factorNames.enumerated() {
+            let holders = names.indices.filter { names[$0].name == factor }.sorted { mi[$0][f] > mi[$1][f] || (mi[$0][f] == mi[$1][f] && $0 < $1) }
+            guard holders.count > 1 else { continue }
+            for (k, latent) in holders.enumerated() { names[latent].name = "\(factor) (\(k + 1) of \(holders.count))" }
+        }
+        return names
+    }
+
+    /// The factor a name refers to: `posX (1 of 2)` → `posX`; other names unchanged.
+    public static func factor(of name: String) -> String {
+        guard let open = name.range(of: " ("), name.hasSuffix(")"), name.contains(" of ") else { return name }
+        return String(name[..<open.lowerBound])
     }
 
     /// Without ground truth: `properties[latent][property][step]` measured on decoded
@@ -61,7 +102,8 @@ public enum LatentNaming {
             let gap = rho[best] - (order.count > 1 ? rho[order[1]] : 0)
             let name = kl[latent] <= activeKL ? "inactive" : (rho[best] >= 0.8 ? propertyNames[best] : "unnamed")
             return LatentName(latent: latent, name: name, kl: kl[latent], bestFactor: propertyNames[best], share: rho[best],
-                              gap: gap, source: "traversal")
+                              gap: gap, runnerUp: order.count > 1 ? propertyNames[order[1]] : nil,
+                              runnerUpShare: order.count > 1 ? rho[order[1]] : nil, source: "traversal")
         }
     }
 }

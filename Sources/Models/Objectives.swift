@@ -17,12 +17,20 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case dipVAE2 = "dip-vae-2"
     /// β-TCVAE (Chen et al. 2018): rec + KL + (β − 1)·TC (minibatch-weighted sampling).
     case betaTCVAE = "beta-tcvae"
+    /// Ada-GVAE (Locatello et al. 2020): pairs of images sharing all but k factors, the latents
+    /// an adaptive threshold judges shared averaged as a group VAE; rec + β·KL.
+    case adaGVAE = "ada-gvae"
+    /// Ada-ML-VAE (Locatello et al. 2020): the same with ML-VAE's product-of-experts averaging.
+    case adaMLVAE = "ada-ml-vae"
+
+    /// Whether the objective trains on pairs of images (weak supervision) rather than single images.
+    public var trainsOnPairs: Bool { self == .adaGVAE || self == .adaMLVAE }
 }
 
 /// Hyperparameters of a VAE objective; defaults are disentanglement_lib's.
 public struct ObjectiveSettings: Equatable, Sendable, Codable {
     public var kind: ModelKind
-    /// β of β-VAE and β-TCVAE.
+    /// β of β-VAE, β-TCVAE, Ada-GVAE and Ada-ML-VAE.
     public var beta: Float
     /// AnnealedVAE's final capacity Cmax (nats) and the steps over which C rises to it.
     public var capacityMax: Float, capacitySteps: Int
@@ -35,7 +43,7 @@ public struct ObjectiveSettings: Equatable, Sendable, Codable {
     public init(kind: ModelKind, beta: Float? = nil, capacityMax: Float? = nil, capacitySteps: Int? = nil,
                 gamma: Float? = nil, lambdaOffDiagonal: Float? = nil, lambdaDiagonal: Float? = nil) {
         self.kind = kind
-        self.beta = beta ?? (kind == .betaTCVAE ? 6 : 4)
+        self.beta = beta ?? (kind == .betaTCVAE ? 6 : kind.trainsOnPairs ? 1 : 4)
         self.capacityMax = capacityMax ?? 25
         self.capacitySteps = capacitySteps ?? 100_000
         self.gamma = gamma ?? (kind == .annealedVAE ? 1000 : 10)
@@ -51,6 +59,7 @@ public struct ObjectiveSettings: Equatable, Sendable, Codable {
         case .annealedVAE: return "capacity_gap"
         case .factorVAE, .betaTCVAE: return "tc"
         case .dipVAE1, .dipVAE2: return "dip_penalty"
+        case .adaGVAE, .adaMLVAE: return "shared_latents"
         }
     }
 }
@@ -145,9 +154,15 @@ public func batchCovariance(_ mean: Variable) -> Variable {
 
 extension VAE {
     /// The objective of `settings` on batch `x [B, C, H, W]` at training step `step` (1-based),
-    /// sampling z with `noise [B, Z]`. FactorVAE needs its `discriminator`.
+    /// sampling z with `noise [B, Z]`. FactorVAE needs its `discriminator`. For the weakly
+    /// supervised kinds `x` holds pairs, `[2B, C, H, W]`, see ``pairObjective(beta:averaging:x:noise:)``.
     public func objective(_ settings: ObjectiveSettings, x: Variable, noise: Tensor, step: Int,
                           discriminator: Discriminator? = nil) -> ObjectiveTerms {
+        switch settings.kind {
+        case .adaGVAE: return pairObjective(beta: settings.beta, averaging: .group, x: x, noise: noise)
+        case .adaMLVAE: return pairObjective(beta: settings.beta, averaging: .multiLevel, x: x, noise: noise)
+        default: break
+        }
         let (mean, logVariance) = encoder(x)
         let z = reparameterize(mean: mean, logVariance: logVariance, noise: noise)
         let reconstruction = bernoulliCrossEntropyWithLogits(decoder(z), targets: x.value)
@@ -185,6 +200,8 @@ extension VAE {
             let tc = totalCorrelation(codes: z, mean: mean, logVariance: logVariance)
             extra = tc
             total = reconstruction + kl + tc * (settings.beta - 1)
+        case .adaGVAE, .adaMLVAE:
+            preconditionFailure("unreachable: pair objectives return above")
         }
         return ObjectiveTerms(total: total, reconstruction: reconstruction, klPerLatent: klPerLatent, extra: extra, codes: z)
     }

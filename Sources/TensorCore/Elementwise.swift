@@ -14,6 +14,36 @@ extension Tensor {
         }
     }
 
+    /// Leaky ReLU `x > 0 ? x : slope·x` (ReLU at slope 0). Written as a plain loop over raw
+    /// buffers, not through ``map(_:)``'s per-element closure call, so that it vectorises: the
+    /// activations of the conv VAE are its largest elementwise work.
+    public func leakyRelu(slope: Float) -> Tensor {
+        Tensor(shape: shape) { out in
+            scalars.withUnsafeBufferPointer { a in
+                nonisolated(unsafe) let (a, out) = (a, out)
+                Parallel.forEachBlock(out.count) { range in
+                    for i in range { let x = a[i]; out[i] = x > 0 ? x : slope * x }
+                }
+            }
+        }
+    }
+
+    /// The pullback of ``leakyRelu(slope:)`` from its output `y` (same sign as its input for
+    /// slope ≥ 0): `g > 0 where y > 0`, else `slope·g`. Shapes: `g`, `y` equal.
+    public static func leakyReluPullback(_ g: Tensor, output y: Tensor, slope: Float) -> Tensor {
+        precondition(g.shape == y.shape, "leakyReluPullback: gradient \(g.shape) and output \(y.shape) differ")
+        return Tensor(shape: g.shape) { out in
+            g.scalars.withUnsafeBufferPointer { pg in
+                y.scalars.withUnsafeBufferPointer { py in
+                    nonisolated(unsafe) let (pg, py, out) = (pg, py, out)
+                    Parallel.forEachBlock(out.count) { range in
+                        for i in range { let d = pg[i]; out[i] = py[i] > 0 ? d : slope * d }
+                    }
+                }
+            }
+        }
+    }
+
     /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, +) }
     /// Elementwise difference with broadcasting.

@@ -49,8 +49,9 @@ struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Name the latents: writes RUN/mi_matrix.csv and RUN/factors.json and prints the table.",
         discussion: """
-        With ground truth a latent is named after the factor with the highest normalised MI when its share is \
-        ≥ 0.5 and its gap to the runner-up ≥ 0.1 (else mixed(a,b)); without, after the image property \
+        With ground truth a latent is named after the factor with the highest MI (nats) when that factor holds \
+        ≥ 50 % of the latent's MI, the runner-up ≤ half the best, and the latent carries ≥ 10 % of the factor's \
+        entropy (else mixed(a,b), or unnamed); a factor named by n latents reads "posX (1 of n)"; without, after the image property \
         (centroid, area, intensity, orientation, eccentricity) with |Spearman ρ| ≥ 0.8 along its traversal. \
         Latents with KL ≤ 0.01 nats are inactive. --rename 3=x-position overrides.
         """)

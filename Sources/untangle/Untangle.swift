@@ -36,7 +36,7 @@ struct Version: ParsableCommand {
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "A quick end-to-end tour on the built-in dSprites: train a β-VAE, name its latents, write the report.",
+        abstract: "A quick end-to-end tour on the built-in dSprites: train an Ada-GVAE, name its latents, write the report.",
         discussion: "About two minutes on 2 cores with the defaults. Writes Results/demo/<run-id>/ (replaced on every run).")
 
     @Option(help: "Training steps.") var steps = 800

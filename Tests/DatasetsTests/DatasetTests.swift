@@ -190,3 +190,50 @@ import Testing
         #expect(grid.shape == [1, 3 * 4 + 4, 2 * 4 + 3])
     }
 }
+
+@Suite struct PairSamplingTests {
+    func differences(_ a: [Int], _ b: [Int]) -> Int { zip(a, b).filter { $0 != $1 }.count }
+
+    @Test func fixedKPairsDifferInExactlyKFactors() {
+        let grid = FactorGrid(classCounts: [3, 1, 5, 2, 4])
+        for k in 1...4 {
+            var rng = RandomGenerator(seed: UInt64(k))
+            let (first, second) = grid.samplePairClasses(500, changing: .fixed(k), rng: &rng)
+            for (a, b) in zip(first, second) {
+                #expect(differences(a, b) == k)
+                #expect(a[1] == 0 && b[1] == 0, "a one-class factor never changes")
+                for (f, c) in b.enumerated() { #expect(c >= 0 && c < grid.factors[f].classCount) }
+            }
+            // Every variable factor is the changed one sometimes.
+            if k == 1 {
+                let changed = Set(zip(first, second).map { a, b in a.indices.first { a[$0] != b[$0] }! })
+                #expect(changed == [0, 2, 3, 4])
+            }
+        }
+    }
+
+    @Test func randomKCoversOneToFMinusOneAndIsSeeded() {
+        let grid = FactorGrid(classCounts: [3, 6, 4, 8])
+        var rng = RandomGenerator(seed: 9)
+        let (first, second) = grid.samplePairClasses(2000, changing: .random, rng: &rng)
+        let ks = zip(first, second).map { differences($0, $1) }
+        #expect(Set(ks) == [1, 2, 3])
+        for k in 1...3 {
+            let fraction: Double = Double(ks.filter { $0 == k }.count) / 2000
+            #expect(Swift.abs(fraction - 1.0 / 3) < 0.05)
+        }
+        var again = RandomGenerator(seed: 9)
+        let repeated = grid.samplePairClasses(2000, changing: .random, rng: &again)
+        #expect(repeated.first == first && repeated.second == second)
+    }
+
+    @Test func pairBatchStacksFirstImagesThenPartners() {
+        let data = DSprites()
+        var rng = RandomGenerator(seed: 2)
+        var copy = rng
+        let batch = data.samplePairBatch(3, changing: .fixed(1), rng: &rng)
+        let (first, second) = data.samplePairClasses(3, changing: .fixed(1), rng: &copy)
+        #expect(batch.shape == [6, 1, 64, 64])
+        #expect(batch.scalars == data.images(classes: first + second).scalars)
+    }
+}

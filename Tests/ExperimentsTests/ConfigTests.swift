@@ -59,6 +59,23 @@ func expectConfigError(_ fragments: String..., sourceLocation: SourceLocation = 
         #expect(other.runID != c.runID && c.runID.count == 12)
     }
 
+    @Test func weakSupervisionAndCurveKeys() throws {
+        let path = writeConfig("[experiment]\nname = \"a\"\n[model]\nkind = \"ada-gvae\"\nchanged_factors = \"random\"\n[training]\neval_every = 50\n", in: dir, name: "weak.toml")
+        let c = try ExperimentConfig.load(path: path)
+        #expect(c.objective.kind == .adaGVAE && c.objective.beta == 1 && c.changedFactors == .random && c.imagesPerStep == 128)
+        #expect(c.evalEvery == 50 && c.evalPoints == 2000)
+        let again = try ExperimentConfig(ConfigValue.parseTOML(c.resolvedTOML, source: "resolved"), source: "resolved")
+        #expect(again == c && again.runID == c.runID)
+        #expect(try ExperimentConfig.load(path: path, overrides: ["model.changed_factors=2"]).changedFactors == .fixed(2))
+        // Keys that are off leave the resolved config, and so the run ids of older configs, as they were.
+        let plain = try ExperimentConfig.load(path: writeConfig("[experiment]\nname = \"a\"\n", in: dir, name: "plain.toml"))
+        #expect(!plain.resolvedTOML.contains("eval_every") && !plain.resolvedTOML.contains("changed_factors"))
+        let zero = writeConfig("[experiment]\nname = \"a\"\n[model]\nkind = \"ada-gvae\"\nchanged_factors = 0\n", in: dir, name: "zero.toml")
+        expectConfigError("zero.toml", "model.changed_factors: expected an integer ≥ 1 or \"random\"") { _ = try ExperimentConfig.load(path: zero) }
+        let unsupervised = writeConfig("[experiment]\nname = \"a\"\n[model]\nchanged_factors = 1\n", in: dir, name: "unsup.toml")
+        expectConfigError("unsup.toml", "applies only to the weakly supervised kinds") { _ = try ExperimentConfig.load(path: unsupervised) }
+    }
+
     @Test func rejectsBadConfigsNamingFileAndKey() {
         let bad = writeConfig("[experiment]\nname = \"a\"\n[model]\nbta = 4\n", in: dir, name: "typo.toml")
         expectConfigError("typo.toml", "unknown key model.bta") { _ = try ExperimentConfig.load(path: bad) }

@@ -1,5 +1,7 @@
 import Experiments
+import Datasets
 import Foundation
+import ImageIO
 import Models
 import NN
 import TensorCore
@@ -63,7 +65,7 @@ func lossColumns(_ run: RunDirectory) throws -> [String] {
         #expect(try trainer(tinyConfig(), root: dir + "/a").train(overwrite: true) == metrics)
     }
 
-    @Test(arguments: ["beta-vae", "factor-vae"])
+    @Test(arguments: ["beta-vae", "factor-vae", "ada-gvae"])
     func sameSeedGivesBitIdenticalRunsAndResumeMatchesAnUninterruptedRun(kind: String) throws {
         let extra = kind == "factor-vae" ? "discriminator_learning_rate = 1e-3" : ""
         let a = try trainer(tinyConfig(kind: kind, extra: extra), root: dir + "/x")
@@ -81,6 +83,48 @@ func lossColumns(_ run: RunDirectory) throws -> [String] {
         #expect(try lossColumns(resumed.run) == lossColumns(a.run))
         #expect(FileManager.default.contents(atPath: resumed.run.modelPath) == FileManager.default.contents(atPath: a.run.modelPath))
         #expect(FileManager.default.contents(atPath: resumed.run.metricsPath) == FileManager.default.contents(atPath: a.run.metricsPath))
+    }
+
+    @Test func learningCurvesAreTheSameWithOrWithoutAResume() throws {
+        let extra = "eval_every = 12\neval_points = 100"
+        let a = try trainer(tinyConfig(kind: "ada-ml-vae", extra: extra), root: dir + "/curve-a")
+        try a.train()
+        let path = { (t: Trainer) in (t.run.path as NSString).appendingPathComponent(LearningCurve.fileName) }
+        let points = try LearningCurve.read(path(a))
+        #expect(points.map(\.step) == [0, 12, 24])
+        #expect(points.map(\.imagesSeen) == [0, 192, 384], "pairs: 2 × batch 8 images a step")
+        #expect(points.allSatisfy { $0.names.count == 3 && $0.values.count == LearningCurve.metricColumns.count })
+        #expect(points.last!.trainSeconds > 0 && points.last!.trainCPUSeconds > 0 && points.allSatisfy { $0.evalSeconds > 0 })
+        // The codes are kept: 100 training + 50 evaluation points, Z 3, and their 5 factor classes.
+        let codes = try NPYArray.read((a.run.path as NSString).appendingPathComponent("curve/codes-00000012.npy"))
+        let factors = try NPYArray.read((a.run.path as NSString).appendingPathComponent("curve/factors.npy"))
+        #expect(codes.shape == [150, 3] && codes.dtype == .float32 && factors.shape == [150, 5] && factors.dtype == .int64)
+        #expect(points[0].value("active_units") == 0 || points[0].value("active_units")! <= 3)
+
+        let b = try trainer(tinyConfig(kind: "ada-ml-vae", extra: extra), root: dir + "/curve-b")
+        #expect(try b.train(stopAfter: 12) == nil)
+        // A crash after a curve row whose checkpoint was lost: the row must not be kept twice.
+        try (String(contentsOfFile: path(b), encoding: .utf8) + LearningCurve.line(points[2]) + "\n")
+            .write(toFile: path(b), atomically: true, encoding: .utf8)
+        try trainer(tinyConfig(kind: "ada-ml-vae", extra: extra), root: dir + "/curve-b").train(resume: true)
+        let resumed = try LearningCurve.read(path(b))
+        #expect(resumed.map(\.step) == points.map(\.step))
+        #expect(resumed.map(\.values) == points.map(\.values) && resumed.map(\.names) == points.map(\.names))
+        // Corrupt curves are named.
+        try "step,nonsense\n".write(toFile: path(b), atomically: true, encoding: .utf8)
+        #expect { try LearningCurve.read(path(b)) } throws: { "\($0)".contains(path(b)) && "\($0)".contains("line 1") }
+    }
+
+    @Test func pairObjectivesNeedAFactorGrid() throws {
+        let folder = dir + "/folder"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for k in 0..<4 {
+            try PNGFile.write(RasterImage(tensor: Tensor(repeating: Float(k) / 4, shape: [1, 8, 8])), to: folder + "/\(k).png")
+        }
+        let text = tinyConfig(kind: "ada-gvae").replacingOccurrences(of: "[model]", with: "[data]\ndataset = \"images:\(folder)\"\n[model]")
+        #expect { try trainer(text, root: dir + "/pairs") } throws: { "\($0)".contains("no factor grid to draw pairs from") }
+        #expect { try trainer(tinyConfig(kind: "ada-gvae", extra: "").replacingOccurrences(of: "latents = 3", with: "latents = 3\nchanged_factors = 9"), root: dir + "/pairs") }
+            throws: { "\($0)".contains("model.changed_factors") && "\($0)".contains("5 factors") }
     }
 
     @Test func divergenceStopsWithAMessageAndKeepsTheLastGoodCheckpoint() throws {

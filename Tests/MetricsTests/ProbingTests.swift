@@ -1,19 +1,56 @@
 import Foundation
 import Metrics
+import TensorCore
 import Testing
 
 @Suite struct ProbingTests {
-    @Test func namingRuleWithGroundTruth() {
-        // Entropies 1 each; z0 captures f0 alone, z1 mixes f0 and f1, z2 is inactive, z3 has a small gap.
-        let mi: [[Double]] = [[0.9, 0.05, 0.05], [0.5, 0.45, 0.0], [0.8, 0.0, 0.0], [0.55, 0.44, 0.01]]
+    @Test func namingRuleOnAnMIMatrix() {
+        // Entropies 1 each; z0 captures f0 alone, z1 mixes f0 and f1, z2 is inactive, z3's runner-up is
+        // more than half the best, z4 knows too little of any factor.
+        let mi: [[Double]] = [[0.9, 0.05, 0.05], [0.5, 0.45, 0.0], [0.8, 0.0, 0.0], [0.55, 0.30, 0.01], [0.05, 0.01, 0.01]]
         let names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: [1, 1, 1],
-                                                 factorNames: ["shape", "scale", "posX"], kl: [2, 1.5, 0.001, 1])
-        #expect(names.map(\.name) == ["shape", "mixed(shape,scale)", "inactive", "shape"])
+                                                 factorNames: ["shape", "scale", "posX"], kl: [2, 1.5, 0.001, 1, 1])
+        #expect(names.map(\.name) == ["shape", "mixed(shape,scale)", "inactive", "mixed(shape,scale)", "unnamed"])
         #expect(Swift.abs(names[0].share - 0.9) < 1e-12 && Swift.abs(names[0].gap - 0.85) < 1e-12)
-        // Normalisation by entropy: the same raw MI counts more for a low-entropy factor.
-        let normalised = LatentNaming.fromGroundTruth(mutualInformation: [[0.5, 0.6]], factorEntropies: [0.5, 3],
-                                                      factorNames: ["a", "b"], kl: [1])
-        #expect(normalised[0].name == "a")
+        #expect(names[0].runnerUp == "scale" && Swift.abs(names[0].runnerUpShare! - 0.05) < 1e-12)
+        // The case: posY 0.48 nats beside the three-valued shape 0.08 is posY, not mixed.
+        let posY = LatentNaming.fromGroundTruth(mutualInformation: [[0.08, 0.02, 0.48]], factorEntropies: [log(3), log(6), log(32)],
+                                                factorNames: ["shape", "scale", "posY"], kl: [1])
+        #expect(posY[0].name == "posY")
+        #expect(LatentNaming.factor(of: "posX (2 of 3)") == "posX" && LatentNaming.factor(of: "mixed(a,b)") == "mixed(a,b)")
+    }
+
+    /// Names of synthetic codes `codes[latent][point]` against uniformly drawn factors posX, posY (32
+    /// classes each) and shape (3), through the same MI estimate `probe` uses (20 bins, plug-in).
+    func names(_ make: (_ x: Double, _ y: Double, _ shape: Double, _ rng: inout RandomGenerator) -> [Double]) -> [String] {
+        var rng = RandomGenerator(seed: 11)
+        let n = 10_000
+        var factors = [[Int]](repeating: [], count: 3), codes: [[Float]] = []
+        for _ in 0..<n {
+            let c = [rng.int(below: 32), rng.int(below: 32), rng.int(below: 3)]
+            for f in 0..<3 { factors[f].append(c[f]) }
+            let z = make(Double(c[0]) / 31, Double(c[1]) / 31, Double(c[2]) / 2, &rng)
+            if codes.isEmpty { codes = z.map { _ in [] } }
+            for (l, v) in z.enumerated() { codes[l].append(Float(v)) }
+        }
+        let mi = Information.matrix(codes: codes.map { Information.discretize($0) }, factors: factors)
+        return LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: factors.map(Information.entropy),
+                                            factorNames: ["posX", "posY", "shape"], kl: codes.map { _ in 1 }).map(\.name)
+    }
+
+    @Test func namingKnownAnswersOnSyntheticCodes() {
+        func noise(_ rng: inout RandomGenerator, _ s: Double = 0.01) -> Double { s * Double(rng.normal([1]).scalars[0]) }
+        #expect(names { x, y, s, r in [x + noise(&r), y + noise(&r), s + noise(&r)] } == ["posX", "posY", "shape"], "identity")
+        #expect(names { x, y, s, r in [s + noise(&r), x + noise(&r), y + noise(&r)] } == ["shape", "posX", "posY"], "permuted")
+        let small = 15.0 * .pi / 180, half = 45.0 * .pi / 180
+        #expect(names { x, y, _, _ in [cos(small) * x + sin(small) * y, -sin(small) * x + cos(small) * y] } == ["posX", "posY"],
+                "a slight rotation keeps the names")
+        let rotated = names { x, y, _, _ in [cos(half) * x + sin(half) * y, -sin(half) * x + cos(half) * y] }
+        #expect(rotated.allSatisfy { $0.hasPrefix("mixed(") }, "a 45° rotation mixes posX and posY: \(rotated)")
+        #expect(names { x, _, _, r in [x + noise(&r, 0.03), x + noise(&r, 0.1)] } == ["posX (1 of 2)", "posX (2 of 2)"],
+                "a factor split over two latents")
+        #expect(names { _, _, _, r in [noise(&r, 1), noise(&r, 1)] } == ["unnamed", "unnamed"], "pure noise")
+        #expect(names { _, y, s, r in [y + 0.15 * s + noise(&r)] } == ["posY"], "a little shape beside much posY")
     }
 
     @Test func imagePropertiesOfKnownShapes() {

@@ -1,0 +1,120 @@
+import Datasets
+import Foundation
+import Metrics
+import TensorCore
+
+/// One row of a run's learning curve, `RUN/curve.csv`: the model scored at a training step.
+public struct CurvePoint: Equatable, Sendable {
+    /// Training step, images seen so far (`step × images per step`).
+    public var step: Int, imagesSeen: Int
+    /// Wall-clock seconds spent training up to this step (evaluations excluded; carried over a
+    /// resume), the process CPU seconds of the same (all threads), and the wall-clock seconds this
+    /// evaluation took.
+    public var trainSeconds: Double, trainCPUSeconds: Double, evalSeconds: Double
+    /// The scores, in ``LearningCurve/metricColumns`` order.
+    public var values: [Double]
+    /// The probe's name of every latent at this step (commas replaced by `+`, so the field stays one CSV cell).
+    public var names: [String]
+
+    /// The score called `column` (one of ``LearningCurve/metricColumns``).
+    public func value(_ column: String) -> Double? { LearningCurve.metricColumns.firstIndex(of: column).map { values[$0] } }
+}
+
+/// Learning curves (`training.eval_every`): the cheap disentanglement metrics and the probe's
+/// names, scored during training on one fixed set of ground-truth points, so curves of one run
+/// and of many runs are comparable step by step and second by second.
+///
+/// Every evaluation draws the same `training.eval_points` factor combinations (seeded by the
+/// experiment seed, separate from the training stream) and encodes them with the current
+/// weights: MIG, SAP, DCI (disentanglement, completeness, test informativeness) and modularity
+/// on `eval_points` training and `eval_points / 2` evaluation codes, the active units (KL >
+/// 0.01 nats on the held-out images) and the number of ground-truth factors at least one
+/// latent is named after (``LatentNaming/fromGroundTruth(mutualInformation:factorEntropies:factorNames:kl:)``).
+/// Time is recorded twice: `train_seconds` (wall clock) and `train_cpu_seconds` (process CPU
+/// time of all threads). On a shared or busy machine the wall clock includes waiting for the
+/// cores; CPU seconds ÷ `training.threads` is the time the same work takes on idle cores, the
+/// axis the budget summaries use.
+/// The training RNG is not touched, so a run scores the same with or without curves and
+/// whether or not it was resumed.
+///
+/// The codes themselves are kept too, so any metric (a new one, or a fixed definition) can be
+/// recomputed later without the weights: `RUN/curve/factors.npy` (int64 `[N, F]` factor classes
+/// of the N = `eval_points` + `eval_points / 2` points, training points first) and
+/// `RUN/curve/codes-STEP.npy` (float32 `[N, Z]` posterior means at that step).
+public enum LearningCurve {
+    /// The file in the run directory.
+    public static let fileName = "curve.csv"
+    /// The score columns, in file order.
+    public static let metricColumns = ["mig", "sap", "dci_disentanglement", "dci_completeness", "dci_informativeness",
+                                       "modularity", "active_units", "named_factors"]
+    /// The CSV header.
+    public static let header = (["step", "images_seen", "train_seconds", "train_cpu_seconds", "eval_seconds"] + metricColumns + ["names"])
+        .joined(separator: ",")
+
+    /// Scores `trained` (its current weights) at `step`; `evalSeconds` is measured here.
+    static func evaluate(_ trained: TrainedRun, step: Int, trainSeconds: Double, trainCPUSeconds: Double,
+                         points: Int) throws -> CurvePoint {
+        let start = Date()
+        let data = try trained.groundTruth()
+        var evaluator = DisentanglementMetrics(space: data, representation: trained.representation(data), seed: trained.config.seed)
+        evaluator.trainCount = points
+        evaluator.evalCount = max(points / 2, 2)
+        let sample = evaluator.codeSample()
+        try saveCodes(sample, step: step, run: trained.run)
+        let mi = sample.mutualInformationMatrix()
+        let dci = sample.dci(seed: trained.config.seed)
+        let kl = trained.klPerLatent(count: 512)
+        let factorNames = data.factors.map(\.name)
+        let names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: sample.factorEntropies(),
+                                                 factorNames: factorNames, kl: kl).map(\.name)
+        let named = Set(names.map(LatentNaming.factor(of:))).intersection(factorNames).count
+        let values = [sample.mig(mutualInformation: mi), sample.sap().score, dci.disentanglement, dci.completeness,
+                      dci.evalAccuracy, CodeSample.modularity(mutualInformation: mi),
+                      Double(kl.filter { $0 > LatentNaming.activeKL }.count), Double(named)]
+        return CurvePoint(step: step, imagesSeen: step * trained.config.imagesPerStep, trainSeconds: trainSeconds,
+                          trainCPUSeconds: trainCPUSeconds, evalSeconds: Date().timeIntervalSince(start), values: values,
+                          names: names.map { $0.replacingOccurrences(of: ",", with: "+") })
+    }
+
+    /// The directory of the kept codes.
+    public static let codesDirectory = "curve"
+
+    /// Writes the sample's codes at `step` (and, the first time, its factors) under `RUN/curve/`.
+    static func saveCodes(_ sample: CodeSample, step: Int, run: RunDirectory) throws {
+        let directory = (run.path as NSString).appendingPathComponent(codesDirectory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let codes = sample.trainCodes + sample.evalCodes, factors = sample.trainFactors + sample.evalFactors
+        let factorsPath = directory + "/factors.npy"
+        if !FileManager.default.fileExists(atPath: factorsPath) {
+            try NPYArray(int64: factors.flatMap { $0.map(Int64.init) }, shape: [factors.count, sample.factorCount]).write(to: factorsPath)
+        }
+        try NPYArray(float32: codes.flatMap { $0 }, shape: [codes.count, sample.latentCount])
+            .write(to: directory + String(format: "/codes-%08d.npy", step))
+    }
+
+    /// The CSV line of `point` (no newline).
+    public static func line(_ point: CurvePoint) -> String {
+        ([String(point.step), String(point.imagesSeen), String(format: "%.2f", point.trainSeconds),
+          String(format: "%.2f", point.trainCPUSeconds), String(format: "%.2f", point.evalSeconds)] + point.values.map { String(format: "%.6g", $0) }
+            + [point.names.joined(separator: ";")]).joined(separator: ",")
+    }
+
+    /// Reads a `curve.csv`; a malformed line is an error naming the file and the line.
+    public static func read(_ path: String) throws -> [CurvePoint] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ConfigError(path, "cannot read the learning curve") }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        guard lines.first.map(String.init) == header else {
+            throw ConfigError(path, "line 1: expected the header '\(header)'")
+        }
+        return try lines.dropFirst().enumerated().map { k, line in
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let numbers = cells.prefix(5 + metricColumns.count).map { Double($0) }
+            guard cells.count == 6 + metricColumns.count, numbers.allSatisfy({ $0 != nil }),
+                  let step = Int(cells[0]), let seen = Int(cells[1]) else {
+                throw ConfigError(path, "line \(k + 2): expected \(6 + metricColumns.count) comma-separated fields (numbers, then names)")
+            }
+            return CurvePoint(step: step, imagesSeen: seen, trainSeconds: numbers[2]!, trainCPUSeconds: numbers[3]!,
+                              evalSeconds: numbers[4]!, values: numbers[5...].map { $0! }, names: cells.last!.split(separator: ";").map(String.init))
+        }
+    }
+}
