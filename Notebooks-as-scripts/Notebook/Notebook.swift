@@ -119,7 +119,7 @@ public final class Notebook {
         var all = overrides + ["training.threads=\(threads)"]
         if quick {
             all += ["model.architecture=\"mlp\"", "model.hidden=[32]", "training.steps=40", "training.checkpoint_every=20",
-                    "training.log_every=10", "evaluation.held_out=64", "evaluation.train_points=300", "evaluation.eval_points=100",
+                    "training.log_every=10", "training.eval_points=200", "evaluation.held_out=64", "evaluation.train_points=300", "evaluation.eval_points=100",
                     "explanation.train=200", "explanation.test=60", "explanation.cnn_steps=5", "explanation.compare_count=6"]
         }
         return try ExperimentPlan.load(path: file, overrides: all)

@@ -16,8 +16,8 @@ Notebook.run {
     let data = try run.groundTruth()
 
     nb.section("Disentanglement metrics")
-    let metrics = plan.stages.metrics.isEmpty ? MetricName.allCases.filter { $0 != .betavae && $0 != .factorvae } : plan.stages.metrics
-    nb.say("Each metric encodes \(plan.stages.trainPoints) random factor combinations (mean representation) and asks a different question: MIG — is each factor's information concentrated in one latent (gap between the top two latents' normalised MI)? SAP — the same with per-latent predictability. DCI — do a random forest's importances concentrate (disentanglement: one factor per latent; completeness: one latent per factor)? Modularity — does each latent depend on one factor? Gaussian total correlation — how far are the latents from independent?")
+    let metrics = plan.stages.metrics.isEmpty ? MetricRegistry.all.filter { $0.need != .evaluator } : plan.stages.metrics
+    nb.say("Each metric encodes \(plan.stages.trainPoints) random factor combinations (mean representation) and asks a different question: MIG — is each factor's information concentrated in one latent (gap between the top two latents' normalised MI)? SAP — the same with per-latent predictability. DCI — do gradient-boosted trees' importances concentrate (disentanglement: one factor per latent; completeness: one latent per factor)? Modularity — does each latent depend on one factor? Gaussian total correlation — how far are the latents from independent?")
     let (values, seconds) = try run.evaluate(metrics, trainCount: plan.stages.trainPoints, evalCount: plan.stages.evalPoints)
     nb.show(values.map { $0.0.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", $0.1) }.joined(separator: "\n"))
     let mig = values.first { $0.0 == "mig" }?.1

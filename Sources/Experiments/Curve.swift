@@ -26,7 +26,8 @@ public struct CurvePoint: Equatable, Sendable {
 ///
 /// Every evaluation draws the same `training.eval_points` factor combinations (seeded by the
 /// experiment seed, separate from the training stream) and encodes them with the current
-/// weights: MIG, SAP, DCI (disentanglement, completeness, test informativeness) and modularity
+/// weights: MIG, SAP (dlib's linear SVM), DCI (dlib's gradient-boosted trees: disentanglement,
+/// completeness, test informativeness) and modularity
 /// on `eval_points` training and `eval_points / 2` evaluation codes, the active units (KL >
 /// 0.01 nats on the held-out images) and the number of ground-truth factors at least one
 /// latent is named after (``LatentNaming/fromGroundTruth(mutualInformation:factorEntropies:factorNames:kl:)``).
@@ -62,18 +63,71 @@ public enum LearningCurve {
         let sample = evaluator.codeSample()
         try saveCodes(sample, step: step, run: trained.run)
         let mi = sample.mutualInformationMatrix()
-        let dci = sample.dci(seed: trained.config.seed)
         let kl = trained.klPerLatent(count: 512)
         let factorNames = data.factors.map(\.name)
         let names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: sample.factorEntropies(),
                                                  factorNames: factorNames, kl: kl).map(\.name)
         let named = Set(names.map(LatentNaming.factor(of:))).intersection(factorNames).count
-        let values = [sample.mig(mutualInformation: mi), sample.sap().score, dci.disentanglement, dci.completeness,
-                      dci.evalAccuracy, CodeSample.modularity(mutualInformation: mi),
-                      Double(kl.filter { $0 > LatentNaming.activeKL }.count), Double(named)]
+        let values = sampleScores(sample, seed: trained.config.seed)
+            + [Double(kl.filter { $0 > LatentNaming.activeKL }.count), Double(named)]
         return CurvePoint(step: step, imagesSeen: step * trained.config.imagesPerStep, trainSeconds: trainSeconds,
                           trainCPUSeconds: trainCPUSeconds, evalSeconds: Date().timeIntervalSince(start), values: values,
                           names: names.map { $0.replacingOccurrences(of: ",", with: "+") })
+    }
+
+    /// The scores computed from the codes alone (the first six of ``metricColumns``).
+    static func sampleScores(_ sample: CodeSample, seed: UInt64) -> [Double] {
+        let mi = sample.mutualInformationMatrix()
+        let dci = sample.dci(seed: seed)
+        return [sample.mig(mutualInformation: mi), sample.sap().score, dci.disentanglement, dci.completeness,
+                dci.evalAccuracy, CodeSample.modularity(mutualInformation: mi)]
+    }
+
+    /// Recomputes the code-based columns of `RUN/curve.csv` (MIG, SAP, DCI, modularity) from the
+    /// kept codes with today's metric definitions — for curves scored by an earlier version —
+    /// keeping steps, times, active units and names; rewrites the file atomically and returns the rows.
+    public static func rescore(run path: String) throws -> [CurvePoint] {
+        let run = try RunDirectory(existing: path)
+        let config = try run.loadConfig()
+        let file = (path as NSString).appendingPathComponent(fileName)
+        var points = try read(file)
+        let directory = (path as NSString).appendingPathComponent(codesDirectory)
+        let factors = try NPYArray.read(directory + "/factors.npy")
+        let classes = try factors.integers(source: directory + "/factors.npy")
+        let data = try TrainedRun.openDataset(config, source: run.configPath)
+        guard let grid = data as? any GroundTruthDataset, factors.shape.count == 2, factors.shape[1] == grid.factors.count else {
+            throw ConfigError(directory + "/factors.npy", "does not hold [N, \((data as? any GroundTruthDataset)?.factors.count ?? 0)] factor classes of \(config.dataset)")
+        }
+        let (n, f) = (factors.shape[0], factors.shape[1]), trainCount = config.evalPoints
+        guard n > trainCount else { throw ConfigError(directory + "/factors.npy", "holds \(n) points, fewer than training.eval_points + 1") }
+        let rows = (0..<n).map { Array(classes[($0 * f)..<(($0 + 1) * f)]) }
+        for k in points.indices {
+            let codesPath = directory + String(format: "/codes-%08d.npy", points[k].step)
+            let codes = try NPYArray.read(codesPath)
+            guard codes.dtype == .float32, codes.shape.count == 2, codes.shape[0] == n else {
+                throw ConfigError(codesPath, "expected float32 codes of shape [\(n), Z], got \(codes.dtype) \(codes.shape)")
+            }
+            let z = codes.shape[1]
+            let values = codes.doubles().map(Float.init)
+            let all = (0..<n).map { Array(values[($0 * z)..<(($0 + 1) * z)]) }
+            let sample = CodeSample(trainCodes: Array(all[..<trainCount]), trainFactors: Array(rows[..<trainCount]),
+                                    evalCodes: Array(all[trainCount...]), evalFactors: Array(rows[trainCount...]),
+                                    classCounts: grid.factors.map(\.classCount))
+            points[k].values.replaceSubrange(0..<6, with: sampleScores(sample, seed: config.seed))
+        }
+        try AtomicFile.write(([header] + points.map(line)).joined(separator: "\n") + "\n", to: file)
+        return points
+    }
+
+    /// A terminal table of `points`: step, images, training minutes (wall clock), each score.
+    public static func table(_ points: [CurvePoint]) -> String {
+        var out = "step      images    minutes  " + metricColumns.map { $0.padding(toLength: max(8, $0.count + 1), withPad: " ", startingAt: 0) }.joined() + "\n"
+        for p in points {
+            out += String(p.step).padding(toLength: 10, withPad: " ", startingAt: 0) + String(p.imagesSeen).padding(toLength: 10, withPad: " ", startingAt: 0)
+                + String(format: "%7.1f  ", p.trainSeconds / 60)
+                + zip(metricColumns, p.values).map { String(format: "%.3f", $0.1).padding(toLength: max(8, $0.0.count + 1), withPad: " ", startingAt: 0) }.joined() + "\n"
+        }
+        return out
     }
 
     /// The directory of the kept codes.

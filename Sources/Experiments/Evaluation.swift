@@ -5,20 +5,10 @@ import Metrics
 import NN
 import TensorCore
 
-/// The metrics `untangle evaluate` can compute (`--metrics all` or a comma list).
-public enum MetricName: String, CaseIterable, Sendable {
-    case betavae, factorvae, mig, sap, dci, modularity, unsupervised, activeunits = "active-units"
-
-    /// Parses `all` or a comma-separated list, naming any unknown entry.
-    public static func parseList(_ text: String) throws -> [MetricName] {
-        if text == "all" { return allCases }
-        return try text.split(separator: ",").map { part in
-            let name = part.trimmingCharacters(in: .whitespaces).lowercased()
-            guard let m = MetricName(rawValue: name) else {
-                throw ConfigError("--metrics", "unknown metric '\(name)' (known: all, \(allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            return m
-        }
+extension MetricRegistry {
+    /// ``parseList(_:)`` with its error as a `ConfigError` naming the `--metrics` option.
+    public static func parseOption(_ text: String) throws -> [Metric] {
+        do { return try parseList(text) } catch let error as UnknownMetric { throw ConfigError("--metrics", error.description) }
     }
 }
 
@@ -51,8 +41,9 @@ extension TrainedRun {
     }
 
     /// Computes `metrics` (dlib's definitions and defaults unless overridden), returning
-    /// ordered (name, value) pairs and per-metric seconds.
-    public func evaluate(_ metrics: [MetricName], trainCount: Int = 10_000, evalCount: Int = 5_000, batchSize: Int = 64,
+    /// ordered (name, value) pairs and per-metric seconds. The sample-based metrics share one
+    /// encoded sample (`encode-sample` in the seconds).
+    public func evaluate(_ metrics: [Metric], trainCount: Int = 10_000, evalCount: Int = 5_000, batchSize: Int = 64,
                          seed: UInt64 = 0) throws -> (values: [(String, Double)], seconds: [(String, Double)]) {
         let data = try groundTruth()
         var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed)
@@ -60,44 +51,15 @@ extension TrainedRun {
         evaluator.evalCount = evalCount
         evaluator.batchSize = batchSize
         var values: [(String, Double)] = [], seconds: [(String, Double)] = []
-        func timed(_ name: String, _ body: () -> Void) {
+        func timed<T>(_ name: String, _ body: () -> T) -> T {
             let start = Date()
-            body()
-            seconds.append((name, Date().timeIntervalSince(start)))
+            defer { seconds.append((name, Date().timeIntervalSince(start))) }
+            return body()
         }
-        var sample: CodeSample?
-        let needsSample: Set<MetricName> = [.mig, .sap, .dci, .modularity, .unsupervised]
-        if !needsSample.isDisjoint(with: metrics) { timed("encode-sample") { sample = evaluator.codeSample() } }
-        for metric in metrics {
-            timed(metric.rawValue) {
-                switch metric {
-                case .betavae:
-                    let s = evaluator.betaVAEScore()
-                    values += [("betavae.train_accuracy", s.train), ("betavae.eval_accuracy", s.eval)]
-                case .factorvae:
-                    let s = evaluator.factorVAEScore()
-                    values += [("factorvae.train_accuracy", s.train), ("factorvae.eval_accuracy", s.eval),
-                               ("factorvae.active_latents", Double(s.activeLatents))]
-                case .mig:
-                    values.append(("mig", sample!.mig()))
-                case .sap:
-                    values.append(("sap", sample!.sap().score))
-                case .dci:
-                    let s = sample!.dci(seed: seed)
-                    values += [("dci.disentanglement", s.disentanglement), ("dci.completeness", s.completeness),
-                               ("dci.informativeness_train", s.trainAccuracy), ("dci.informativeness_test", s.evalAccuracy)]
-                case .modularity:
-                    values += [("modularity", CodeSample.modularity(mutualInformation: sample!.mutualInformationMatrix())),
-                               ("explicitness", sample!.explicitness())]
-                case .unsupervised:
-                    let s = sample!.unsupervised()
-                    values += [("gaussian_total_correlation", s.gaussianTotalCorrelation),
-                               ("mutual_info_score", s.mutualInformationScore)]
-                case .activeunits:
-                    values.append(("active_units", Double(klPerLatent().filter { $0 > LatentNaming.activeKL }.count)))
-                }
-            }
-        }
+        var inputs = MetricInputs(evaluator: evaluator, seed: seed)
+        if metrics.contains(where: { $0.need == .sample }) { inputs.sample = timed("encode-sample") { evaluator.codeSample() } }
+        if metrics.contains(where: { $0.need == .klPerLatent }) { inputs.klPerLatent = klPerLatent() }
+        for metric in metrics { values += timed(metric.name) { metric.scores(inputs) } }
         return (values, seconds)
     }
 

@@ -163,13 +163,27 @@ public struct RunPipeline {
 final class RunLock {
     let path: String
     private var descriptor: Int32 = -1
+    private var reentered = false
+
+    /// Lock files this process holds, with their descriptors: a second `acquire` of one of them
+    /// in the same process (`untangle run` → its train stage) succeeds without a second `flock`,
+    /// which the kernel would refuse, since every `open` is a separate lock owner.
+    nonisolated(unsafe) private static var held: [String: Int32] = [:]
+    private static let heldGuard = NSLock()
 
     init(path: String) {
         self.path = path
     }
 
-    /// Takes the lock without waiting; on success records host and pid in the file.
+    /// Takes the lock without waiting (or re-enters it when this process holds it already); on
+    /// success records host, pid and command in the file.
     func acquire() -> Bool {
+        RunLock.heldGuard.lock()
+        defer { RunLock.heldGuard.unlock() }
+        if RunLock.held[path] != nil {
+            reentered = true
+            return true
+        }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return false }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -177,7 +191,9 @@ final class RunLock {
             return false
         }
         descriptor = fd
-        let text = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) since \(ISO8601DateFormatter().string(from: Date()))\n"
+        RunLock.held[path] = fd
+        let command = CommandLine.arguments.prefix(3).map { ($0 as NSString).lastPathComponent }.joined(separator: " ")
+        let text = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) (\(command)) since \(ISO8601DateFormatter().string(from: Date()))\n"
         _ = ftruncate(fd, 0)
         _ = text.withCString { write(fd, $0, strlen($0)) }
         return true
@@ -189,7 +205,11 @@ final class RunLock {
     }
 
     func release() {
+        if reentered { reentered = false; return }
         guard descriptor >= 0 else { return }
+        RunLock.heldGuard.lock()
+        RunLock.held[path] = nil
+        RunLock.heldGuard.unlock()
         flock(descriptor, LOCK_UN)
         close(descriptor)
         descriptor = -1

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// An experiment file as a whole: the run config (``ExperimentConfig``, which defines the
 /// run id), the stages run after training, Slurm resources, and an optional sweep.
@@ -228,7 +229,7 @@ public struct SweepSpec: Sendable, Equatable {
 /// The stages after training (`[evaluation]` stage keys and `[explanation]`).
 public struct StageSettings: Sendable, Equatable {
     /// Disentanglement metrics (`evaluation.metrics`) and their sample sizes.
-    public var metrics: [MetricName] = [], trainPoints = 10_000, evalPoints = 5_000
+    public var metrics: [Metric] = [], trainPoints = 10_000, evalPoints = 5_000
     /// Whether to name the latents (`evaluation.probe`).
     public var probe = false
     /// `explanation.classify`, its split sizes and the pixel CNN's steps.
@@ -239,8 +240,8 @@ public struct StageSettings: Sendable, Equatable {
     init(_ r: ConfigReader) throws {
         if let names = try r.strings("evaluation.metrics") {
             metrics = try names.map { n in
-                guard let m = MetricName(rawValue: n) else {
-                    throw ConfigError(r.source, "evaluation.metrics: unknown metric '\(n)' (known: \(MetricName.allCases.map(\.rawValue).joined(separator: ", ")))")
+                guard let m = MetricRegistry.named(n) else {
+                    throw ConfigError(r.source, "evaluation.metrics: \(UnknownMetric(name: n))")
                 }
                 return m
             }
@@ -261,7 +262,7 @@ public struct StageSettings: Sendable, Equatable {
     public var fingerprint: String {
         var t: [String: ConfigValue] = ["probe": .boolean(probe)]
         if !metrics.isEmpty {
-            t["metrics"] = .array(metrics.map { .string($0.rawValue) })
+            t["metrics"] = .array(metrics.map { .string($0.name) })
             t["train_points"] = .integer(trainPoints)
             t["eval_points"] = .integer(evalPoints)
         }

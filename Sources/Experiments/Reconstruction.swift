@@ -26,11 +26,7 @@ public struct TrainedRun {
     public init(path: String) throws {
         run = try RunDirectory(existing: path)
         config = try run.loadConfig()
-        do {
-            dataset = try DatasetSpec(parsing: config.dataset).open()
-        } catch let error as DataError {
-            throw ConfigError("\(run.configPath): data.dataset", error.description)
-        }
+        dataset = try TrainedRun.openDataset(config, source: run.configPath)
         model = VAE(architecture: config.architecture, imageShape: dataset.imageShape, latentCount: config.latentCount, seed: config.seed)
         let weights: String
         if FileManager.default.fileExists(atPath: run.modelPath) {
@@ -42,6 +38,15 @@ public struct TrainedRun {
         }
         let (tensors, _) = try Safetensors.read(weights)
         try Safetensors.load(tensors, into: model.parameters, path: weights)
+    }
+
+    /// The data set of `config`; a bad spec is an error naming `source` and `data.dataset`.
+    static func openDataset(_ config: ExperimentConfig, source: String) throws -> any ImageDataset {
+        do {
+            return try DatasetSpec(parsing: config.dataset).open()
+        } catch let error as DataError {
+            throw ConfigError("\(source): data.dataset", error.description)
+        }
     }
 
     /// Held-out images (the stream `metrics.json` is computed on): `[n, C, H, W]`.

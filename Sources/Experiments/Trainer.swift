@@ -142,14 +142,23 @@ public final class Trainer {
         precondition(stopAfter.map { $0 % config.checkpointEvery == 0 } ?? true, "stopAfter must be a checkpoint step")
         Parallel.setThreadCount(config.threads)
         Memory.keepLargeBuffersResident()
-        if run.exists {
-            if overwrite {
-                try FileManager.default.removeItem(atPath: run.path)
+        // One writer per run directory: the same lock `untangle run` and `sweep` take, held until
+        // training returns (released by the kernel if the process dies).
+        try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+        let lock = RunLock(path: run.file(".lock"))
+        guard lock.acquire() else { throw RunPipeline.Busy(path: run.path, holder: lock.holder) }
+        defer { lock.release() }
+        let started = FileManager.default.fileExists(atPath: run.configPath)
+        if started {
+            if overwrite { // everything but the lock file we hold
+                for name in try FileManager.default.contentsOfDirectory(atPath: run.path) where name != ".lock" {
+                    try FileManager.default.removeItem(atPath: run.file(name))
+                }
             } else if run.isComplete || !resume {
                 throw TrainingError.runExists(path: run.path, complete: run.isComplete)
             }
         }
-        if run.exists, let last = run.checkpointSteps().last {
+        if started && !overwrite, let last = run.checkpointSteps().last {
             try restore(from: run.checkpointPath(step: last))
             try truncateLog(after: last)
             try truncateCurve(after: last)

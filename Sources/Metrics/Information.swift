@@ -22,20 +22,39 @@ public enum Information {
     /// (scikit-learn's `mutual_info_score`).
     public static func mutualInformation(_ a: [Int], _ b: [Int]) -> Double {
         precondition(a.count == b.count && !a.isEmpty, "mutualInformation: sequences of \(a.count) and \(b.count)")
-        var joint: [Int: Int] = [:], pa: [Int: Int] = [:], pb: [Int: Int] = [:]
-        for (x, y) in zip(a, b) {
-            joint[x &* 1_000_003 &+ y, default: 0] += 1
-            pa[x, default: 0] += 1
-            pb[y, default: 0] += 1
+        // Labels → dense indices in order of first appearance, cells summed in index order: the
+        // same sequences always give the same bits (no summation in hash order).
+        func dense(_ labels: [Int]) -> (indices: [Int], count: Int) {
+            var index: [Int: Int] = [:]
+            let indices = labels.map { label in
+                if let i = index[label] { return i }
+                index[label] = index.count
+                return index.count - 1
+            }
+            return (indices, index.count)
         }
-        let n = Double(a.count)
+        let (ia, ka) = dense(a), (ib, kb) = dense(b)
+        var pa = [Int](repeating: 0, count: ka), pb = [Int](repeating: 0, count: kb)
+        for (x, y) in zip(ia, ib) { pa[x] += 1; pb[y] += 1 }
+        // The joint table: dense while small, else the sorted cells that occur (many distinct labels).
+        let cells: [(cell: Int, count: Int)]
+        if ka * kb <= 4 * a.count + 1024 {
+            var joint = [Int](repeating: 0, count: ka * kb)
+            for (x, y) in zip(ia, ib) { joint[x * kb + y] += 1 }
+            cells = joint.enumerated().filter { $0.element > 0 }.map { ($0.offset, $0.element) }
+        } else {
+            var joint: [Int: Int] = [:]
+            for (x, y) in zip(ia, ib) { joint[x * kb + y, default: 0] += 1 }
+            cells = joint.map { ($0.key, $0.value) }.sorted { $0.cell < $1.cell }
+        }
+        let n = a.count
         var mi = 0.0
-        var seen: [Int: (Int, Int)] = [:]
-        for (x, y) in zip(a, b) { seen[x &* 1_000_003 &+ y] = (x, y) }
-        for (key, count) in joint {
-            let (x, y) = seen[key]!
-            let p = Double(count) / n
-            mi += p * log(p * n * n / (Double(pa[x]!) * Double(pb[y]!)))
+        for (cell, count) in cells {
+            let (x, y) = (cell / kb, cell % kb)
+            // The ratio p(a,b)/(p(a)p(b)) = count·N/(n_a·n_b) from exact integer products: it is
+            // exactly 1, and the term exactly 0, for a constant sequence (n_a = N, count = n_b),
+            // so a constant latent has MI 0, not rounding noise (dlib's modularity needs that).
+            mi += Double(count) / Double(n) * log(Double(count * n) / Double(pa[x] * pb[y]))
         }
         return max(0, mi)
     }

@@ -7,7 +7,8 @@ import TensorCore
 ///
 /// Concretely: minimise `(1/Σw) Σ_i w_i·CE(softmax(x_i W + b), y_i) + (λ/2)‖W‖²`
 /// with `λ = 1/(C·N)` (the bias is not penalised). Features are standardised with
-/// the training mean and standard deviation inside the model. Shapes: `X [N, D]`,
+/// the training mean and standard deviation inside the model unless `standardized` is false
+/// (then the penalty acts on the raw features' weights, as scikit-learn on unscaled data). Shapes: `X [N, D]`,
 /// labels `y [N]` in `0..<K`, weights `W [D, K]`.
 public struct LogisticRegression: Sendable {
     /// Inverse regularisation strength C (1 by default, as scikit-learn).
@@ -20,15 +21,15 @@ public struct LogisticRegression: Sendable {
     /// Fits on rows `x` (`N × D`, row-major) with labels `y`. `balanced` weights each class by
     /// `N / (K·n_k)` (scikit-learn's `class_weight="balanced"`).
     public init(x: [Float], featureCount d: Int, y: [Int], classCount k: Int, inverseRegularization c: Double = 1,
-                balanced: Bool = false, iterations: Int = 300) {
+                balanced: Bool = false, iterations: Int = 300, standardized: Bool = true) {
         precondition(d > 0 && k > 1 && x.count == y.count * d, "LogisticRegression: \(x.count) values for \(y.count) rows of \(d) features")
         precondition(y.allSatisfy { $0 >= 0 && $0 < k }, "LogisticRegression: labels must lie in 0..<\(k)")
         inverseRegularization = c
         classCount = k
         let n = y.count
-        // Standardise (constant features get scale 1).
-        mean = (0..<d).map { j in Float(stride(from: j, to: x.count, by: d).reduce(0.0) { $0 + Double(x[$1]) } / Double(n)) }
-        scale = (0..<d).map { j in
+        // Standardise (constant features get scale 1), or leave the features as they are.
+        mean = !standardized ? [Float](repeating: 0, count: d) : (0..<d).map { j in Float(stride(from: j, to: x.count, by: d).reduce(0.0) { $0 + Double(x[$1]) } / Double(n)) }
+        scale = !standardized ? [Float](repeating: 1, count: d) : (0..<d).map { j in
             let v = stride(from: j, to: x.count, by: d).reduce(0.0) { $0 + pow(Double(x[$1] - mean[j]), 2) } / Double(n)
             return v > 1e-12 ? Float(v.squareRoot()) : 1
         }
@@ -41,8 +42,10 @@ public struct LogisticRegression: Sendable {
         }
         let totalWeight = sampleWeight.reduce(0, +)
         let lambda = Float(1 / (c * Double(n)))
-        // Lipschitz bound of the gradient: ½·λmax(XᵀX/N) ≤ ½·(D + 1) for standardised X plus bias, + λ.
-        let step = 1 / (0.5 * Float(d + 1) * Float(n) / totalWeight * (sampleWeight.max() ?? 1) + lambda)
+        // Lipschitz bound of the gradient: ½·λmax(XᵀX/N) ≤ ½·(trace(XᵀX)/N + 1) with the bias column,
+        // + λ; the trace is D for standardised X.
+        let power = standardized ? Float(d) : Float(z.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(n))
+        let step = 1 / (0.5 * (power + 1) * Float(n) / totalWeight * (sampleWeight.max() ?? 1) + lambda)
         var w = [Float](repeating: 0, count: d * k), b = [Float](repeating: 0, count: k)
         var wPrev = w, bPrev = b
         var probabilities = [Float](repeating: 0, count: n * k)

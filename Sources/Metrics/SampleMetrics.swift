@@ -16,19 +16,27 @@ extension CodeSample {
         return total / Double(factorCount)
     }
 
+    /// The one-latent classifier of SAP.
+    public enum SAPClassifier: String, Sendable {
+        /// disentanglement_lib's `LinearSVC(C=0.01, class_weight="balanced")` (``LinearSVM``): the default,
+        /// comparable with published SAP.
+        case linearSVM = "svm"
+        /// A threshold classifier: a CART tree on the single latent of depth ⌈log₂ K⌉ + 3 with
+        /// balanced class weights and leaves of ≥ 1 % of the points. Unlike the heavily
+        /// regularised linear model it can give each class its interval of the latent, so it
+        /// scores higher (reported as `sap_tree`).
+        case tree
+    }
+
     /// SAP (Kumar et al. 2018): for each (latent, factor) a classifier on that one latent
     /// predicts the factor; the matrix holds its evaluation accuracy; per factor the gap
     /// between the two best latents, mean over factors. Returns (score, matrix [Z][F]).
-    ///
-    /// The one-feature classifier is a threshold classifier — a CART tree on the single
-    /// latent of depth ⌈log₂ K⌉ + 3 with balanced class weights and leaves of ≥ 1 % of the
-    /// points — which the spec allows in place of dlib's LinearSVC (C = 0.01). Unlike a
-    /// heavily regularised linear model it can assign each class its interval of the latent.
+    /// The classifier is dlib's linear SVM unless `classifier` says otherwise.
     ///
     /// With `continuousFactors` the matrix instead holds dlib's R² of a one-latent linear
     /// regression, `cov(z_i, y_j)² / (var z_i · var y_j)` on the training points (dlib's
     /// `continuous_factors=True`, used by its identity oracle).
-    public func sap(continuousFactors: Bool = false) -> (score: Double, matrix: [[Double]]) {
+    public func sap(continuousFactors: Bool = false, classifier: SAPClassifier = .linearSVM) -> (score: Double, matrix: [[Double]]) {
         var matrix = [[Double]](repeating: [Double](repeating: 0, count: factorCount), count: latentCount)
         for l in 0..<latentCount where continuousFactors {
             let z = latent(l, trainCodes).map(Double.init)
@@ -45,14 +53,20 @@ extension CodeSample {
             for f in 0..<factorCount {
                 let y = factor(f, trainFactors), k = classCounts[f]
                 guard Set(y).count > 1 else { continue }
-                var counts = [Double](repeating: 0, count: k)
-                for label in y { counts[label] += 1 }
-                let weights = y.map { Double(y.count) / (Double(k) * counts[$0]) }
-                let depth = Int(ceil(log2(Double(k)))) + 3
-                let tree = DecisionTree(x: xTrain, featureCount: 1, y: y, classCount: k, weights: weights,
-                                        maximumDepth: depth, minimumSamplesLeaf: 0.01 * Double(y.count))
                 let yEval = factor(f, evalFactors)
-                matrix[l][f] = Double(zip(tree.predict(xEval), yEval).filter { $0 == $1 }.count) / Double(yEval.count)
+                let predicted: [Int]
+                switch classifier {
+                case .linearSVM:
+                    predicted = LinearSVM(x: xTrain, y: y, classCount: k, inverseRegularization: 0.01).predict(xEval)
+                case .tree:
+                    var counts = [Double](repeating: 0, count: k)
+                    for label in y { counts[label] += 1 }
+                    let weights = y.map { Double(y.count) / (Double(k) * counts[$0]) }
+                    let depth = Int(ceil(log2(Double(k)))) + 3
+                    predicted = DecisionTree(x: xTrain, featureCount: 1, y: y, classCount: k, weights: weights,
+                                             maximumDepth: depth, minimumSamplesLeaf: 0.01 * Double(y.count)).predict(xEval)
+                }
+                matrix[l][f] = Double(zip(predicted, yEval).filter { $0 == $1 }.count) / Double(yEval.count)
             }
         }
         var total = 0.0
@@ -84,21 +98,39 @@ extension CodeSample {
         return (d, c)
     }
 
-    /// DCI with importances from one random forest per factor (50 trees, depth ≤ 8, all
-    /// latents considered at every split, 32 quantile split candidates per latent, bootstrap samples; impurity-decrease
-    /// importances) — dlib uses gradient-boosted trees; both give an importance matrix of
-    /// the same kind. Informativeness = mean train and eval accuracy of the forests.
-    public func dci(seed: UInt64) -> (disentanglement: Double, completeness: Double, trainAccuracy: Double,
-                                      evalAccuracy: Double, importance: [[Double]]) {
+    /// Where DCI's importance matrix comes from.
+    public enum DCIImportance: String, Sendable {
+        /// Gradient-boosted trees with scikit-learn's defaults (``GradientBoostedTrees``), as
+        /// disentanglement_lib: the default, comparable with published DCI.
+        case gradientBoosting = "gbt"
+        /// One random forest per factor (50 trees, depth ≤ 8, all latents at every split, 4,096
+        /// quantile split candidates per latent, bootstrap samples), close to scikit-learn's
+        /// `RandomForestClassifier(50, max_depth=8, max_features=None)`, reported as `dci_forest.*`.
+        case randomForest = "forest"
+    }
+
+    /// DCI with importances from one model per factor predicting it from all latents (see
+    /// ``DCIImportance``); informativeness = mean train and eval accuracy of those models.
+    public func dci(seed: UInt64, importance method: DCIImportance = .gradientBoosting)
+        -> (disentanglement: Double, completeness: Double, trainAccuracy: Double, evalAccuracy: Double, importance: [[Double]]) {
         var importance = [[Double]](repeating: [Double](repeating: 0, count: factorCount), count: latentCount)
         var trainAccuracy = 0.0, evalAccuracy = 0.0
         let xTrain = trainCodes.flatMap { $0 }, xEval = evalCodes.flatMap { $0 }
         for f in 0..<factorCount {
             let y = factor(f, trainFactors), yEval = factor(f, evalFactors)
-            let forest = RandomForest(x: xTrain, featureCount: latentCount, y: y, classCount: classCounts[f], treeCount: 50,
-                                      maximumDepth: 8, seed: seed &+ UInt64(f))
-            for (l, v) in forest.featureImportances.enumerated() { importance[l][f] = abs(v) }
-            let accuracy = { (x: [Float], y: [Int]) in Double(zip(forest.predict(x), y).filter { $0 == $1 }.count) / Double(y.count) }
+            let predict: ([Float]) -> [Int]
+            let importances: [Double]
+            switch method {
+            case .gradientBoosting:
+                let model = GradientBoostedTrees(x: xTrain, featureCount: latentCount, y: y)
+                (predict, importances) = (model.predict, model.featureImportances)
+            case .randomForest:
+                let forest = RandomForest(x: xTrain, featureCount: latentCount, y: y, classCount: classCounts[f], treeCount: 50,
+                                          maximumDepth: 8, maximumBins: RandomForest.exhaustive, seed: seed &+ UInt64(f))
+                (predict, importances) = (forest.predict, forest.featureImportances)
+            }
+            for (l, v) in importances.enumerated() { importance[l][f] = abs(v) }
+            let accuracy = { (x: [Float], y: [Int]) in Double(zip(predict(x), y).filter { $0 == $1 }.count) / Double(y.count) }
             trainAccuracy += accuracy(xTrain, y)
             evalAccuracy += accuracy(xEval, yEval)
         }
@@ -107,7 +139,8 @@ extension CodeSample {
     }
 
     /// Modularity (Ridgeway & Mozer 2018) of an MI matrix `[Z][F]`: per latent
-    /// `1 − (Σ_k m_k² − max m²)/(max m²·(F − 1))` (1 for a latent with no information), mean over latents.
+    /// `1 − (Σ_k m_k² − max m²)/(max m²·(F − 1))`, and 0 for a latent with no information
+    /// (max m = 0), as disentanglement_lib's `modularity_explicitness.modularity`; mean over latents.
     public static func modularity(mutualInformation m: [[Double]]) -> Double {
         let f = m.first?.count ?? 0
         guard f > 1 else { return 1 }
@@ -115,21 +148,23 @@ extension CodeSample {
         for row in m {
             let squares = row.map { $0 * $0 }
             let peak = squares.max() ?? 0
-            total += peak > 0 ? 1 - (squares.reduce(0, +) - peak) / (peak * Double(f - 1)) : 1
+            total += peak > 0 ? 1 - (squares.reduce(0, +) - peak) / (peak * Double(f - 1)) : 0
         }
         return total / Double(m.count)
     }
 
-    /// Explicitness (Ridgeway & Mozer 2018): per factor, a multinomial logistic regression on
-    /// the codes (standardised); the mean one-vs-rest ROC-AUC over classes on the evaluation
-    /// points; mean over factors.
-    public func explicitness() -> Double {
+    /// Explicitness (Ridgeway & Mozer 2018): per factor, a multinomial logistic regression
+    /// (L2, C = 1) on the codes as they are — disentanglement_lib's
+    /// `modularity_explicitness.explicitness_per_factor`; `standardized` fits on standardised
+    /// codes instead, the variant reported as `explicitness_standardized` — then the mean
+    /// one-vs-rest ROC-AUC over the classes on the evaluation points; mean over factors.
+    public func explicitness(standardized: Bool = false) -> Double {
         let xTrain = trainCodes.flatMap { $0 }, xEval = evalCodes.flatMap { $0 }
         var total = 0.0
         for f in 0..<factorCount {
             let y = factor(f, trainFactors), yEval = factor(f, evalFactors), k = classCounts[f]
             guard Set(y).count > 1 else { total += 0.5; continue }
-            let model = LogisticRegression(x: xTrain, featureCount: latentCount, y: y, classCount: k)
+            let model = LogisticRegression(x: xTrain, featureCount: latentCount, y: y, classCount: k, standardized: standardized)
             let p = model.probabilities(xEval)
             var auc = 0.0
             for c in 0..<k {

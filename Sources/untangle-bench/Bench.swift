@@ -179,12 +179,15 @@ struct MetricsBench: ParsableCommand {
             total += seconds
             print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + " \(value)  " + String(format: "(%.2f s)", seconds))
         }
-        timed("mig") { String(sample.mig()) }
-        timed("sap") { String(sample.sap().score) }
-        timed("dci") { let d = sample.dci(seed: 0); return "(\(d.disentanglement), \(d.completeness))" }
-        timed("modularity") { String(CodeSample.modularity(mutualInformation: sample.mutualInformationMatrix())) }
-        timed("explicitness") { String(sample.explicitness()) }
-        timed("unsupervised") { let u = sample.unsupervised(); return "(\(u.gaussianTotalCorrelation), \(u.mutualInformationScore))" }
+        let inputs = MetricInputs(sample: sample, seed: 0)
+        var ours: [(String, Double)] = []
+        for metric in MetricRegistry.all where metric.need == .sample {
+            timed(metric.name) {
+                let scores = metric.scores(inputs)
+                ours += scores
+                return scores.map { "\($0.0) \(String(format: "%.4f", $0.1))" }.joined(separator: ", ")
+            }
+        }
         print(String(format: "swift total %.2f s", total))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -196,6 +199,16 @@ struct MetricsBench: ParsableCommand {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         print("reference (numpy/scikit-learn):\n" + output, terminator: "")
+        var reference: [String: Double] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let value = Double(fields[1]) { reference[String(fields[0])] = value }
+        }
+        print("score                               Untangle  reference  difference")
+        for (key, value) in ours {
+            guard let r = reference[key] else { continue }
+            print(key.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%9.4f  %9.4f  %+10.4f", value, r, value - r))
+        }
         if let line = output.split(separator: "\n").last(where: { $0.hasPrefix("total ") }),
            let seconds = Double(line.dropFirst(6).prefix { $0.isNumber || $0 == "." }) {
             print(String(format: "ratio reference/Swift time = %.2f (higher: Swift faster)", seconds / total))

@@ -8,9 +8,8 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a trained run's disentanglement; writes RUN/evaluation.json and prints a table.",
         discussion: """
-        Metrics (disentanglement_lib's definitions): betavae, factorvae, mig, sap, dci, modularity
-        (with explicitness), unsupervised (Gaussian TC, MI score), active-units. Defaults: 10,000
-        training / 5,000 evaluation points, batch 64, mean representation, seed 0.
+        Metrics (disentanglement_lib's definitions unless named otherwise): \(MetricRegistry.helpText). \
+        Defaults: 10,000 training / 5,000 evaluation points, batch 64, mean representation, seed 0.
         """)
 
     @Argument(help: "A run directory.") var runDirectory: String
@@ -23,7 +22,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Replace an existing evaluation.json.") var overwrite = false
 
     func validate() throws {
-        do { _ = try MetricName.parseList(metrics) } catch let error as ConfigError { throw ValidationError(error.description) }
+        do { _ = try MetricRegistry.parseOption(metrics) } catch let error as ConfigError { throw ValidationError(error.description) }
         guard train > 1, evalCount > 0, batch > 1, threads > 0 else { throw ValidationError("--train > 1, --eval > 0, --batch > 1, --threads > 0") }
     }
 
@@ -34,7 +33,7 @@ struct Evaluate: ParsableCommand {
         if FileManager.default.fileExists(atPath: existing) && !overwrite {
             throw ValidationError("\(existing) exists; pass --overwrite to compute it again")
         }
-        let (values, seconds) = try trained.evaluate(try MetricName.parseList(metrics), trainCount: train, evalCount: evalCount,
+        let (values, seconds) = try trained.evaluate(try MetricRegistry.parseOption(metrics), trainCount: train, evalCount: evalCount,
                                                      batchSize: batch, seed: seed)
         for (name, value) in values { print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", value)) }
         let total = seconds.reduce(0) { $0 + $1.1 }
@@ -86,5 +85,40 @@ struct Probe: ParsableCommand {
         let names = try trained.probe(renames: try renames, points: points)
         print(TrainedRun.nameTable(names), terminator: "")
         print("wrote \((runDirectory as NSString).appendingPathComponent("factors.json"))")
+    }
+}
+
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score external codes: every sample-based metric on CODES.npy [N, Z] against FACTORS.npy [N, F].",
+        discussion: """
+        Metrics: \(MetricRegistry.all.filter { $0.need == .sample }.map(\.name).joined(separator: ", ")) — the same \
+        definitions as `evaluate`. Each factor column's distinct values become its classes. The first --train-fraction \
+        of the rows train the metrics' classifiers, the rest evaluate them.
+        """)
+
+    @Argument(help: "Codes, [N, Z] .npy (any numeric dtype).") var codes: String
+    @Argument(help: "Ground-truth factors, [N, F] .npy.") var factors: String
+    @Option(help: "Fraction of rows used as training points.") var trainFraction = 2.0 / 3
+    @Option(help: "Seed of the metrics' own randomness.") var seed: UInt64 = 0
+    @Option(help: "Also write the scores as JSON here.") var output: String?
+    @Option(help: "Threads.") var threads = 2
+
+    func validate() throws {
+        guard trainFraction > 0 && trainFraction < 1 else { throw ValidationError("--train-fraction must lie in (0, 1), got \(trainFraction)") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        let sample = try ExternalCodes.load(codes: codes, factors: factors, trainFraction: trainFraction)
+        print("\(sample.trainCodes.count) training + \(sample.evalCodes.count) evaluation points, \(sample.latentCount) latents, factors with \(sample.classCounts.map(String.init).joined(separator: "/")) classes")
+        let scores = ExternalCodes.score(sample, seed: seed)
+        for (name, value) in scores { print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", value)) }
+        if let output {
+            let data = try JSONSerialization.data(withJSONObject: Dictionary(scores, uniquingKeysWith: { a, _ in a }), options: [.prettyPrinted, .sortedKeys])
+            try AtomicFile.write(data + Data("\n".utf8), to: output)
+            print("wrote \(output)")
+        }
     }
 }

@@ -41,3 +41,28 @@ struct Report: ParsableCommand {
         print("wrote \(try TrainedRun(path: runDirectory).writeReport())")
     }
 }
+
+struct CurveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "curve",
+        abstract: "Print a run's learning curve (RUN/curve.csv, from training.eval_every); --rescore recomputes its metrics from the kept codes.",
+        discussion: """
+        --rescore recomputes MIG, SAP, DCI and modularity of every row from RUN/curve/codes-STEP.npy with \
+        today's metric definitions (for curves written by an earlier version) and rewrites curve.csv; \
+        steps, times, active units and names are kept.
+        """)
+
+    @Argument(help: "Run directories.") var runDirectories: [String]
+    @Flag(help: "Recompute the code-based metrics and rewrite curve.csv.") var rescore = false
+    @Option(help: "Threads.") var threads = 2
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        for path in runDirectories {
+            let points = rescore ? try LearningCurve.rescore(run: path)
+                : try LearningCurve.read((path as NSString).appendingPathComponent(LearningCurve.fileName))
+            print(path + (rescore ? " (rescored)" : ""))
+            print(LearningCurve.table(points), terminator: "")
+        }
+    }
+}

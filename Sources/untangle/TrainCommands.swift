@@ -8,6 +8,7 @@ struct Train: ParsableCommand {
         discussion: """
         Any config key can be overridden: --set model.beta=8 --set training.steps=2000.
         A finished run is never retrained unless --overwrite; an unfinished one continues with --resume.
+        Exit status 75: another process works on the run (it holds RUN/.lock, as `untangle run` and `sweep` do).
         """)
 
     @Option(help: "The experiment config (TOML).") var config: String
@@ -37,7 +38,14 @@ struct Train: ParsableCommand {
         let trainer = try Trainer(config: experiment, resultsRoot: results)
         print("run \(trainer.run.path)  (\(experiment.objective.kind.rawValue), \(experiment.dataset), \(experiment.steps) steps, seed \(experiment.seed))")
         let progress = ConsoleProgress(plainEvery: max(10, experiment.steps / 20))
-        guard let metrics = try trainer.train(resume: resume, overwrite: overwrite, progress: progress.update) else { return }
+        let result: HeldOutMetrics?
+        do {
+            result = try trainer.train(resume: resume, overwrite: overwrite, progress: progress.update)
+        } catch let busy as RunPipeline.Busy {
+            print(busy.description)
+            throw ExitCode(RunCommandExit.busy)
+        }
+        guard let metrics = result else { return }
         print(String(format: "held-out (%d images): reconstruction %.2f nats, KL %.2f nats, ELBO %.2f, active units %d",
                      metrics.heldOut, metrics.reconstruction, metrics.kl, metrics.elbo, metrics.activeUnits))
         print("wrote \(trainer.run.metricsPath)")

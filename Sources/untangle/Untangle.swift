@@ -13,7 +13,7 @@ struct Untangle: ParsableCommand {
         abstract: "A workbench for disentangled representations: train VAEs, probe and name their factors, explain decisions.",
         version: UntangleVersion.string,
         subcommands: [Version.self, Demo.self, DataCommand.self, Train.self, Reconstruct.self, Evaluate.self, Probe.self, Traverse.self, Report.self, Classify.self, Explain.self, Compare.self,
-                      RunCommand.self, Sweep.self, Summarize.self])
+                      RunCommand.self, Sweep.self, Summarize.self, CurveCommand.self, Score.self])
 
     static func main() {
         Memory.keepLargeBuffersResident()

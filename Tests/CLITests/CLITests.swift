@@ -64,6 +64,31 @@ extension CLI {
 }
 
 @Suite struct CLITests {
+    @Test func trainTakesTheRunLockThatRunAndSweepTake() throws {
+        let (dir, run) = try CLI.tinyRun("locked", steps: 4)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Another process holds RUN/.lock (as a training `untangle run` would): train --overwrite must not
+        // delete the directory under it, nor --resume write into it.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [run + "/.lock", "sleep", "30"]
+        try holder.run()
+        defer { holder.terminate() }
+        while !FileManager.default.fileExists(atPath: run + "/.lock") { usleep(10_000) }
+        usleep(200_000)
+        let config = dir + "/locked.toml"
+        for flag in ["--overwrite", "--resume"] {
+            let (status, output) = try CLI.run(["train", "--config", config, "--steps", "4", "--results", dir, flag])
+            #expect(status == 75, "\(flag): \(output)")
+            #expect(output.contains("is being worked on by another process"), "\(output)")
+        }
+        #expect(FileManager.default.fileExists(atPath: run + "/model.safetensors"), "the finished run is kept")
+        holder.terminate()
+        holder.waitUntilExit()
+        let (status, output) = try CLI.run(["train", "--config", config, "--steps", "4", "--results", dir, "--overwrite"])
+        #expect(status == 0, "\(output)")
+    }
+
     @Test func helpListsTheStages() throws {
         let (status, output) = try CLI.run(["--help"])
         #expect(status == 0)

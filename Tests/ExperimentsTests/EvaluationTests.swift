@@ -10,14 +10,14 @@ import Testing
         let t = try Trainer(config: ExperimentConfig.load(path: writeConfig(tinyConfig(steps: 12), in: dir)), resultsRoot: dir)
         try t.train()
         let trained = try TrainedRun(path: t.run.path)
-        let (values, seconds) = try trained.evaluate(MetricName.allCases, trainCount: 200, evalCount: 100, batchSize: 8)
+        let (values, seconds) = try trained.evaluate(MetricRegistry.all, trainCount: 200, evalCount: 100, batchSize: 8)
         let names = Set(values.map(\.0))
         for key in ["betavae.eval_accuracy", "factorvae.eval_accuracy", "mig", "sap", "dci.disentanglement", "dci.completeness",
                     "modularity", "explicitness", "gaussian_total_correlation", "mutual_info_score", "active_units"] {
             #expect(names.contains(key), "\(key)")
         }
         #expect(values.allSatisfy { $0.1.isFinite })
-        #expect(seconds.count >= MetricName.allCases.count)
+        #expect(seconds.count >= MetricRegistry.all.count)
         let path = try trained.writeEvaluation(values: values, seconds: seconds, settings: ["seed": 0])
         #expect(FileManager.default.fileExists(atPath: path))
 
@@ -30,8 +30,8 @@ import Testing
     }
 
     @Test func metricListsAreValidated() throws {
-        #expect(try MetricName.parseList("mig, dci") == [.mig, .dci])
-        #expect(try MetricName.parseList("all").count == MetricName.allCases.count)
-        #expect(throws: ConfigError.self) { try MetricName.parseList("mig,foo") }
+        #expect(try MetricRegistry.parseList("mig, dci").map(\.name) == ["mig", "dci"])
+        #expect(try MetricRegistry.parseList("all").count == MetricRegistry.all.count)
+        #expect(throws: UnknownMetric.self) { try MetricRegistry.parseList("mig,foo") }
     }
 }
