@@ -36,13 +36,20 @@ extension ExperimentSummary {
         curve.last { minutes($0, threads: threads) <= budget } ?? curve[0]
     }
 
+    /// The median of the finite values (mean of the middle two for an even count).
+    static func median(_ values: [Double]) -> Double? {
+        let v = values.filter(\.isFinite).sorted()
+        guard !v.isEmpty else { return nil }
+        return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+    }
+
     /// `budgets.csv`: per group and budget (3, 10, 30 minutes of training, ``minutes(_:threads:)``), the
-    /// mean training minutes and images seen of the points used, then mean and std over seeds of
-    /// each curve metric. A group whose runs ended before a budget shows its final point there
+    /// mean training minutes and images seen of the points used, then median, mean and std over seeds
+    /// of each curve metric. A group whose runs ended before a budget shows its final point there
     /// (its `minutes` column says so).
     func budgetCSV(_ groups: [(label: String, threads: Int, curves: [[CurvePoint]])]) -> String {
         var out = (["group", "budget_minutes", "n", "minutes", "images_seen"]
-                   + ExperimentSummary.curveMetrics.flatMap { ["\($0).mean", "\($0).std"] }).joined(separator: ",") + "\n"
+                   + ExperimentSummary.curveMetrics.flatMap { ["\($0).median", "\($0).mean", "\($0).std"] }).joined(separator: ",") + "\n"
         for g in groups {
             for budget in ExperimentSummary.budgetMinutes {
                 let points = g.curves.map { ExperimentSummary.point($0, threads: g.threads, atMinutes: budget) }
@@ -50,8 +57,10 @@ extension ExperimentSummary {
                               ExperimentSummary.number(ExperimentSummary.meanStd(points.map { ExperimentSummary.minutes($0, threads: g.threads) })?.mean),
                               ExperimentSummary.number(ExperimentSummary.meanStd(points.map { Double($0.imagesSeen) })?.mean)]
                 for metric in ExperimentSummary.curveMetrics {
-                    let s = ExperimentSummary.meanStd(points.compactMap { $0.value(metric) })
-                    fields += [ExperimentSummary.number(s?.mean), ExperimentSummary.number(s?.std)]
+                    let values = points.compactMap { $0.value(metric) }
+                    let s = ExperimentSummary.meanStd(values)
+                    fields += [ExperimentSummary.number(ExperimentSummary.median(values)), ExperimentSummary.number(s?.mean),
+                               ExperimentSummary.number(s?.std)]
                 }
                 out += fields.joined(separator: ",") + "\n"
             }

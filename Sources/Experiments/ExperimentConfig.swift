@@ -109,8 +109,9 @@ public struct ExperimentConfig: Equatable, Sendable {
         }
         let r = ConfigReader(root: root, source: source)
         guard let name = try r.string("experiment.name") else { throw ConfigError(source, "experiment.name is required") }
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw ConfigError(source, "experiment.name '\(name)' must be letters, digits, '-', '_' or '.'")
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
+            // No leading dot: "." and ".." would put run directories beside or above the results folder.
+            throw ConfigError(source, "experiment.name '\(name)' must be letters, digits, '-', '_' or '.', and not start with '.'")
         }
         self.init(name: name)
         description = try r.string("experiment.description") ?? ""
@@ -283,8 +284,9 @@ struct ConfigReader {
         case .integer(let i): x = Double(i)
         default: throw ConfigError(source, "\(path): expected a number, got \(v)")
         }
-        guard x.isFinite else { throw ConfigError(source, "\(path): must be finite, got \(v)") }
         let f = Float(x)
+        // Finite as a Float too: 1e300 is a finite Double but Float(1e300) is ∞.
+        guard x.isFinite, f.isFinite else { throw ConfigError(source, "\(path): must be a finite 32-bit float (|x| < 3.4e38), got \(v)") }
         if let minimum, f < minimum { throw ConfigError(source, "\(path): must be ≥ \(minimum), got \(v)") }
         if let lower, f <= lower { throw ConfigError(source, "\(path): must be > \(lower), got \(v)") }
         if let upper, f >= upper { throw ConfigError(source, "\(path): must be < \(upper), got \(v)") }

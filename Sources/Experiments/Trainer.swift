@@ -317,6 +317,14 @@ public final class Trainer {
             trainCPUSeconds += stepCPUSeconds + ProcessClock.cpuSeconds() - cpuStart
         }
         try flushLog()
+        // "Last good" means resumable: parameters and optimiser moments finite (a NaN can reach the
+        // moments one step before it reaches the loss).
+        let moments = adam.moments.values.flatMap { [$0.m, $0.v] } + (discriminatorAdam?.moments.values.flatMap { [$0.m, $0.v] } ?? [])
+        let parameters = model.parameters + (discriminator?.parameters ?? [])
+        if parameters.contains(where: { $0.value.hasNonFinite }) || moments.contains(where: { $0.hasNonFinite }) {
+            throw TrainingError.diverged(step: step, details: "non-finite parameters or optimizer moments (the checkpoint of this step is not written)",
+                                         lastCheckpoint: run.checkpointSteps().last.map { run.checkpointPath(step: $0) })
+        }
         var tensors: [String: Tensor] = [:]
         for p in model.parameters { tensors[p.name] = p.value }
         for (name, moments) in adam.moments {

@@ -89,6 +89,10 @@ func expectConfigError(_ fragments: String..., sourceLocation: SourceLocation = 
         expectConfigError("training.beta2: must be < 1.0") { _ = try ExperimentConfig.load(path: range) }
         let misaligned = writeConfig("[experiment]\nname = \"a\"\n[training]\ncheckpoint_every = 5\nlog_every = 2\n", in: dir, name: "align.toml")
         expectConfigError("must be a multiple of training.log_every") { _ = try ExperimentConfig.load(path: misaligned) }
+        let escape = writeConfig("[experiment]\nname = \"..\"\n", in: dir, name: "escape.toml")
+        expectConfigError("escape.toml", "not start with '.'") { _ = try ExperimentConfig.load(path: escape) }
+        let huge = writeConfig("[experiment]\nname = \"a\"\n[training]\nlearning_rate = 1e300\n", in: dir, name: "huge.toml")
+        expectConfigError("huge.toml", "training.learning_rate: must be a finite 32-bit float") { _ = try ExperimentConfig.load(path: huge) }
         expectConfigError("experiment.name is required") {
             _ = try ExperimentConfig.load(path: writeConfig("[model]\nlatents = 3\n", in: dir, name: "noname.toml"))
         }

@@ -101,6 +101,14 @@ func lossColumns(_ run: RunDirectory) throws -> [String] {
         #expect(codes.shape == [150, 3] && codes.dtype == .float32 && factors.shape == [150, 5] && factors.dtype == .int64)
         #expect(points[0].value("active_units") == 0 || points[0].value("active_units")! <= 3)
 
+        // summarize: the scores reached within 3, 10 and 30 minutes (a tiny run ends within all three: its last point).
+        let written = try ExperimentSummary(directory: dir + "/curve-a/tiny").write(figures: false)
+        let budgets = try String(contentsOfFile: try #require(written.first { $0.hasSuffix("budgets.csv") }), encoding: .utf8)
+        let rows = budgets.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        #expect(rows.count == 4 && rows[0].prefix(6) == ["group", "budget_minutes", "n", "minutes", "images_seen", "mig.median"])
+        #expect(rows.dropFirst().map { $0[1] } == ["3", "10", "30"] && rows.dropFirst().allSatisfy { $0[2] == "1" && $0[4] == "384" })
+        #expect(Double(rows[1][5])! == points.last!.value("mig")!, "n = 1: the median is the run's last score")
+
         let b = try trainer(tinyConfig(kind: "ada-ml-vae", extra: extra), root: dir + "/curve-b")
         #expect(try b.train(stopAfter: 12) == nil)
         // A crash after a curve row whose checkpoint was lost: the row must not be kept twice.
