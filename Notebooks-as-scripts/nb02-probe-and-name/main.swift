@@ -36,7 +36,8 @@ Notebook.run {
     nb.show(TrainedRun.nameTable(names))
     let named = names.filter { $0.kl > LatentNaming.activeKL && factorNames.contains(LatentNaming.factor(of: $0.name)) }
     let mixed = names.filter { $0.name.hasPrefix("mixed") }
-    let uncovered = factorNames.filter { f in !names.contains { LatentNaming.factor(of: $0.name) == f } }
+    let covered = LatentNaming.namedFactors(names.map(\.name), among: factorNames)
+    let uncovered = factorNames.filter { !covered.contains($0) }
     nb.say((named.isEmpty ? "No latent carries a single factor cleanly" : "\(named.count) latent\(named.count == 1 ? " carries" : "s carry") one factor cleanly (\(named.map { "z\($0.latent) = \($0.name)" }.joined(separator: ", ")))") + "; \(mixed.count) \(mixed.count == 1 ? "is" : "are") mixed. Factors with no latent of their own: \(uncovered.isEmpty ? "none" : uncovered.joined(separator: ", ")). A factor without a latent cannot appear in a factor-level explanation — notebook 03 will run into exactly this on the lesion data.")
 
     nb.section("Checking the names against the traversals")

@@ -67,7 +67,7 @@ public enum LearningCurve {
         let factorNames = data.factors.map(\.name)
         let names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: sample.factorEntropies(),
                                                  factorNames: factorNames, kl: kl).map(\.name)
-        let named = Set(names.map(LatentNaming.factor(of:))).intersection(factorNames).count
+        let named = LatentNaming.namedFactors(names, among: factorNames).count
         let values = sampleScores(sample, seed: trained.config.seed)
             + [Double(kl.filter { $0 > LatentNaming.activeKL }.count), Double(named)]
         return CurvePoint(step: step, imagesSeen: step * trained.config.imagesPerStep, trainSeconds: trainSeconds,
@@ -94,7 +94,7 @@ public enum LearningCurve {
         let directory = (path as NSString).appendingPathComponent(codesDirectory)
         let factors = try NPYArray.read(directory + "/factors.npy")
         let classes = try factors.integers(source: directory + "/factors.npy")
-        let data = try TrainedRun.openDataset(config, source: run.configPath)
+        let data = try TrainedRun.openDataset(config, field: "\(run.configPath): data.dataset")
         guard let grid = data as? any GroundTruthDataset, factors.shape.count == 2, factors.shape[1] == grid.factors.count else {
             throw ConfigError(directory + "/factors.npy", "does not hold [N, \((data as? any GroundTruthDataset)?.factors.count ?? 0)] factor classes of \(config.dataset)")
         }

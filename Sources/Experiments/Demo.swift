@@ -50,7 +50,7 @@ public enum Demo {
         let names = try trained.probe(points: 5000)
         say(TrainedRun.nameTable(names))
         let factors = (trained.dataset as? any GroundTruthDataset)?.factors.map(\.name) ?? []
-        let named = factors.filter { f in names.contains { LatentNaming.factor(of: $0.name) == f } }
+        let named = LatentNaming.namedFactors(names.map(\.name), among: factors)
         say("latents named after a ground-truth factor: \(named.isEmpty ? "none" : named.joined(separator: ", "))")
         say("3/3 writing reconstructions, traversals and the report")
         let report = try trained.writeReport()

@@ -26,7 +26,7 @@ public struct TrainedRun {
     public init(path: String) throws {
         run = try RunDirectory(existing: path)
         config = try run.loadConfig()
-        dataset = try TrainedRun.openDataset(config, source: run.configPath)
+        dataset = try TrainedRun.openDataset(config, field: "\(run.configPath): data.dataset")
         model = VAE(architecture: config.architecture, imageShape: dataset.imageShape, latentCount: config.latentCount, seed: config.seed)
         let weights: String
         if FileManager.default.fileExists(atPath: run.modelPath) {
@@ -40,12 +40,12 @@ public struct TrainedRun {
         try Safetensors.load(tensors, into: model.parameters, path: weights)
     }
 
-    /// The data set of `config`; a bad spec is an error naming `source` and `data.dataset`.
-    static func openDataset(_ config: ExperimentConfig, source: String) throws -> any ImageDataset {
+    /// The data set of `config`; a bad spec is a `ConfigError` naming `field`.
+    static func openDataset(_ config: ExperimentConfig, field: String = "data.dataset") throws -> any ImageDataset {
         do {
             return try DatasetSpec(parsing: config.dataset).open()
         } catch let error as DataError {
-            throw ConfigError("\(source): data.dataset", error.description)
+            throw ConfigError(field, error.description)
         }
     }
 

@@ -80,11 +80,7 @@ public final class Trainer {
     public init(config: ExperimentConfig, resultsRoot: String = "Results") throws {
         self.config = config
         run = RunDirectory(resultsRoot: resultsRoot, config: config)
-        do {
-            dataset = try DatasetSpec(parsing: config.dataset).open()
-        } catch let error as DataError {
-            throw ConfigError("data.dataset", error.description)
-        }
+        dataset = try TrainedRun.openDataset(config)
         let shape = dataset.imageShape
         if config.architecture == .conv && (shape[1] != 64 || shape[2] != 64) {
             throw TrainingError.incompatible("model.architecture conv needs 64×64 images, but \(config.dataset) has \(shape[1])×\(shape[2]); use architecture = \"mlp\" or resize")

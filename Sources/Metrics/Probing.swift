@@ -84,6 +84,12 @@ public enum LatentNaming {
         return names
     }
 
+    /// The factors of `factorNames` (in their order) that at least one of `names` is named after.
+    public static func namedFactors(_ names: [String], among factorNames: [String]) -> [String] {
+        let referred = Set(names.map(factor(of:)))
+        return factorNames.filter(referred.contains)
+    }
+
     /// The factor a name refers to: `posX (1 of 2)` → `posX`; other names unchanged.
     public static func factor(of name: String) -> String {
         guard let open = name.range(of: " ("), name.hasSuffix(")"), name.contains(" of ") else { return name }
