@@ -68,16 +68,17 @@ public enum LearningCurve {
         let names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: sample.factorEntropies(),
                                                  factorNames: factorNames, kl: kl).map(\.name)
         let named = LatentNaming.namedFactors(names, among: factorNames).count
-        let values = sampleScores(sample, seed: trained.config.seed)
+        let values = sampleScores(sample, mutualInformation: mi, seed: trained.config.seed)
             + [Double(kl.filter { $0 > LatentNaming.activeKL }.count), Double(named)]
         return CurvePoint(step: step, imagesSeen: step * trained.config.imagesPerStep, trainSeconds: trainSeconds,
                           trainCPUSeconds: trainCPUSeconds, evalSeconds: Date().timeIntervalSince(start), values: values,
                           names: names.map { $0.replacingOccurrences(of: ",", with: "+") })
     }
 
-    /// The scores computed from the codes alone (the first six of ``metricColumns``).
-    static func sampleScores(_ sample: CodeSample, seed: UInt64) -> [Double] {
-        let mi = sample.mutualInformationMatrix()
+    /// The scores computed from the codes alone (the first six of ``metricColumns``); `mi` is the
+    /// sample's MI matrix when the caller has it already.
+    static func sampleScores(_ sample: CodeSample, mutualInformation: [[Double]]? = nil, seed: UInt64) -> [Double] {
+        let mi = mutualInformation ?? sample.mutualInformationMatrix()
         let dci = sample.dci(seed: seed)
         return [sample.mig(mutualInformation: mi), sample.sap().score, dci.disentanglement, dci.completeness,
                 dci.evalAccuracy, CodeSample.modularity(mutualInformation: mi)]
@@ -101,6 +102,9 @@ public enum LearningCurve {
         let (n, f) = (factors.shape[0], factors.shape[1]), trainCount = config.evalPoints
         guard n > trainCount else { throw ConfigError(directory + "/factors.npy", "holds \(n) points, fewer than training.eval_points + 1") }
         let rows = (0..<n).map { Array(classes[($0 * f)..<(($0 + 1) * f)]) }
+        for (j, factor) in grid.factors.enumerated() where rows.contains(where: { $0[j] < 0 || $0[j] >= factor.classCount }) {
+            throw ConfigError(directory + "/factors.npy", "column \(j) (\(factor.name)) holds classes outside 0..<\(factor.classCount)")
+        }
         for k in points.indices {
             let codesPath = directory + String(format: "/codes-%08d.npy", points[k].step)
             let codes = try NPYArray.read(codesPath)

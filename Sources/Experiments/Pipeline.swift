@@ -165,10 +165,10 @@ final class RunLock {
     private var descriptor: Int32 = -1
     private var reentered = false
 
-    /// Lock files this process holds, with their descriptors: a second `acquire` of one of them
+    /// Lock files this process holds: a second `acquire` of one of them
     /// in the same process (`untangle run` → its train stage) succeeds without a second `flock`,
     /// which the kernel would refuse, since every `open` is a separate lock owner.
-    nonisolated(unsafe) private static var held: [String: Int32] = [:]
+    nonisolated(unsafe) private static var held: Set<String> = []
     private static let heldGuard = NSLock()
 
     init(path: String) {
@@ -180,7 +180,7 @@ final class RunLock {
     func acquire() -> Bool {
         RunLock.heldGuard.lock()
         defer { RunLock.heldGuard.unlock() }
-        if RunLock.held[path] != nil {
+        if RunLock.held.contains(path) {
             reentered = true
             return true
         }
@@ -191,7 +191,7 @@ final class RunLock {
             return false
         }
         descriptor = fd
-        RunLock.held[path] = fd
+        RunLock.held.insert(path)
         let command = CommandLine.arguments.prefix(3).map { ($0 as NSString).lastPathComponent }.joined(separator: " ")
         let text = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) (\(command)) since \(ISO8601DateFormatter().string(from: Date()))\n"
         _ = ftruncate(fd, 0)
@@ -208,7 +208,7 @@ final class RunLock {
         if reentered { reentered = false; return }
         guard descriptor >= 0 else { return }
         RunLock.heldGuard.lock()
-        RunLock.held[path] = nil
+        RunLock.held.remove(path)
         RunLock.heldGuard.unlock()
         flock(descriptor, LOCK_UN)
         close(descriptor)

@@ -101,6 +101,14 @@ func lossColumns(_ run: RunDirectory) throws -> [String] {
         #expect(codes.shape == [150, 3] && codes.dtype == .float32 && factors.shape == [150, 5] && factors.dtype == .int64)
         #expect(points[0].value("active_units") == 0 || points[0].value("active_units")! <= 3)
 
+        // Rescoring from the kept codes with the same definitions gives the same rows; damaged codes are named.
+        _ = try LearningCurve.rescore(run: a.run.path)
+        #expect(try LearningCurve.read(path(a)) == points, "as written (6 significant digits)")
+        let factorsPath = (a.run.path as NSString).appendingPathComponent("curve/factors.npy")
+        let kept = try #require(FileManager.default.contents(atPath: factorsPath))
+        try NPYArray(int64: [Int64](repeating: 99, count: 150 * 5), shape: [150, 5]).write(to: factorsPath)
+        #expect { try LearningCurve.rescore(run: a.run.path) } throws: { "\($0)".contains(factorsPath) && "\($0)".contains("outside") }
+        try kept.write(to: URL(fileURLWithPath: factorsPath))
         // summarize: the scores reached within 3, 10 and 30 minutes (a tiny run ends within all three: its last point).
         let written = try ExperimentSummary(directory: dir + "/curve-a/tiny").write(figures: false)
         let budgets = try String(contentsOfFile: try #require(written.first { $0.hasSuffix("budgets.csv") }), encoding: .utf8)
