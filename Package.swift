@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // Untangle — a Swift workbench for disentangled representations.
 // Module graph (dependencies point one way):
-//   CBLAS → TensorCore → Autodiff → NN → Optimizers → Models → untangle
+//   CBLAS → TensorCore → Autodiff → NN → Optimizers → Models → {Metrics, Explain} → Experiments → untangle
+//   CPNG → ImageIO (TensorCore) → Datasets, Plotting; Metrics also uses Datasets; NN uses swift-crypto (checksums)
 import PackageDescription
 
 let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
@@ -21,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -29,7 +31,8 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: releaseSpeed),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: releaseSpeed),
-        .target(name: "NN", dependencies: ["TensorCore", "Autodiff"], swiftSettings: releaseSpeed),
+        .target(name: "NN", dependencies: ["TensorCore", "Autodiff", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: releaseSpeed),
         .target(name: "Optimizers", dependencies: ["TensorCore", "NN"], swiftSettings: releaseSpeed),
         .target(name: "ImageIO", dependencies: ["CPNG", "TensorCore"]),
         .target(name: "Datasets", dependencies: ["CPNG", "TensorCore", "ImageIO"], swiftSettings: releaseSpeed),

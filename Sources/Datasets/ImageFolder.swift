@@ -73,7 +73,15 @@ public struct ImageFolder: LabeledDataset {
         let keyColumn = ["file", "filename", "image"].first { table.header.contains($0) } ?? table.header[0]
         let keyIndex = table.header.firstIndex(of: keyColumn)!
         var rowOf: [String: Int] = [:]
-        for (r, row) in table.rows.enumerated() { rowOf[row[keyIndex]] = r }
+        for (r, row) in table.rows.enumerated() {
+            if let earlier = rowOf[row[keyIndex]] {
+                guard table.rows[earlier] == row else {
+                    throw DataError(labelsCSV, "lines \(earlier + 2) and \(r + 2) give image '\(row[keyIndex])' different values; keep one row per image")
+                }
+                continue // an identical repeated row is harmless
+            }
+            rowOf[row[keyIndex]] = r
+        }
         for name in rowOf.keys where !files.contains(name) {
             throw DataError(labelsCSV, "row for '\(name)' names no PNG in \(directory)")
         }

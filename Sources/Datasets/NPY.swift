@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// An n-dimensional array read from (or written to) NumPy's `.npy` format.
 ///
@@ -63,7 +64,9 @@ public struct NPYArray: Equatable, Sendable {
         }
         let header = String(decoding: data[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         let (dtype, shape) = try parseHeader(header, source: source)
-        let expected = shape.reduce(1, *) * dtype.size
+        guard let expected = shape.checkedByteCount(elementSize: dtype.size) else {
+            throw DataError(source, "bad .npy header: shape \(shape) has more elements than any file can hold")
+        }
         let available = data.count - headerStart - headerLength
         guard available >= expected else {
             throw DataError(source, "truncated data: shape \(shape) of \(dtype.descr) needs \(expected) bytes, found \(available)")

@@ -13,8 +13,10 @@ public struct ClassifierBundle: Codable, Sendable {
     public var featureLatents: [Int], featureNames: [String], classNames: [String]
     /// The CSV column the labels came from (`nil`: the data set's own labels).
     public var labelColumn: String?
-    /// Split: seed and sizes (indices are re-derived from them).
+    /// Split: seed and sizes (indices are re-derived from them), and the rule: `sampled` (nil in
+    /// bundles written before rules existed) or `stratified` (see `TrainedRun.split`).
     public var seed: UInt64, trainCount: Int, testCount: Int
+    public var splitRule: String?
     /// Standard deviation of each feature on the training codes (counterfactual units).
     public var featureScales: [Double]
     /// The pruned CART tree, its complexity α and the pruning path.
@@ -68,15 +70,57 @@ extension TrainedRun {
     }
 
     /// The seeded train/test split (distinct dataset indices) shared by every classifier.
-    func split(_ data: any ImageDataset, trainCount: Int, testCount: Int, seed: UInt64) -> (train: [Int], test: [Int]) {
+    ///
+    /// - A data set with at least `trainCount + testCount` images (the generators): that many distinct
+    ///   indices drawn at random, the first `trainCount` for training (rule `sampled`).
+    /// - A smaller, finite one (an image folder): every image, split per class — ``testFraction`` of
+    ///   each class (rounded, at least ``minimumTestPerClass``) for testing, the rest for training,
+    ///   shuffled (rule `stratified`). A class too small for that is refused, naming the counts.
+    ///
+    /// Either way both sets must hold both classes, so no score is ever computed on an empty or
+    /// single-class set.
+    func split(_ data: any ImageDataset, labels labelOf: (Int) -> Int, classNames: [String], trainCount: Int, testCount: Int,
+               seed: UInt64) throws -> (train: [Int], test: [Int], rule: String) {
         var rng = RandomGenerator(seed: seed).fork(0xC1A5)
-        var seen = Set<Int>(), indices: [Int] = []
-        while indices.count < min(trainCount + testCount, data.count) {
-            let i = rng.int(below: data.count)
-            if seen.insert(i).inserted { indices.append(i) }
+        let train: [Int], test: [Int], rule: String
+        if data.count >= trainCount + testCount {
+            var seen = Set<Int>(), indices: [Int] = []
+            while indices.count < trainCount + testCount {
+                let i = rng.int(below: data.count)
+                if seen.insert(i).inserted { indices.append(i) }
+            }
+            (train, test, rule) = (Array(indices.prefix(trainCount)), Array(indices.dropFirst(trainCount)), "sampled")
+        } else {
+            var byClass = [[Int]](repeating: [], count: classNames.count)
+            for i in 0..<data.count { byClass[labelOf(i)].append(i) }
+            let counts = zip(classNames, byClass).map { "\($0) \($1.count)" }.joined(separator: ", ")
+            var trainPart: [Int] = [], testPart: [Int] = []
+            for (c, members) in byClass.enumerated() {
+                let testShare = max(TrainedRun.minimumTestPerClass, Int((Double(members.count) * TrainedRun.testFraction).rounded()))
+                guard members.count - testShare >= TrainedRun.minimumTrainPerClass else {
+                    throw ConfigError(config.dataset, "class '\(classNames[c])' has \(members.count) images (classes: \(counts)); a train/test split needs at least \(TrainedRun.minimumTestPerClass + TrainedRun.minimumTrainPerClass) per class (\(TrainedRun.minimumTestPerClass) to test, \(TrainedRun.minimumTrainPerClass) to train)")
+                }
+                var shuffled = members
+                shuffled.shuffle(using: &rng)
+                testPart += shuffled.prefix(testShare)
+                trainPart += shuffled.dropFirst(testShare)
+            }
+            trainPart.shuffle(using: &rng) // the validation split takes the last fifth: mix the classes
+            testPart.shuffle(using: &rng)
+            (train, test, rule) = (trainPart, testPart, "stratified")
         }
-        return (Array(indices.prefix(trainCount)), Array(indices.dropFirst(trainCount)))
+        for (name, part) in [("training", train), ("test", test)] where Set(part.map(labelOf)).count < 2 {
+            throw ConfigError(config.dataset, "the \(name) set (\(part.count) images) holds \(part.isEmpty ? "no images" : "only class '\(classNames[labelOf(part[0])])'"); scores on it would mean nothing — use more images or another --seed")
+        }
+        return (train, test, rule)
     }
+
+    /// Share of each class held out for testing when a finite data set is split (20 %).
+    public static let testFraction = 0.2
+    /// Fewest test images per class (a smaller test set cannot be trusted).
+    public static let minimumTestPerClass = 5
+    /// Fewest training images per class.
+    public static let minimumTrainPerClass = 10
 
     /// Feature rows (active latents' means) for dataset indices.
     func features(_ indices: [Int], latents: [Int], data: any ImageDataset) -> [Float] {
@@ -99,7 +143,7 @@ extension TrainedRun {
         let data = dataset
         let (classNames, labelOf) = try labels(column: column)
         let kl = klPerLatent()
-        let names = latentNames()
+        let names = try latentNames()
         let latents = kl.indices.filter { kl[$0] > LatentNaming.activeKL }
         guard !latents.isEmpty else { throw ConfigError(run.path, "has no active latents to classify with") }
         // a name shared by several latents (mixed ones often are) gets its latent as a prefix
@@ -108,8 +152,9 @@ extension TrainedRun {
             if name == "inactive" || name == "z\(l)" { return "z\(l)" }
             return latents.filter { names[$0] == name }.count > 1 ? "z\(l):\(name)" : name
         }
-        let (trainIndices, testIndices) = split(data, trainCount: trainCount, testCount: testCount, seed: seed)
-        progress("encoding \(trainIndices.count) training and \(testIndices.count) test images")
+        let (trainIndices, testIndices, splitRule) = try split(data, labels: labelOf, classNames: classNames, trainCount: trainCount,
+                                                               testCount: testCount, seed: seed)
+        progress("encoding \(trainIndices.count) training and \(testIndices.count) test images (\(splitRule) split)")
         let xTrain = features(trainIndices, latents: latents, data: data), xTest = features(testIndices, latents: latents, data: data)
         let yTrain = trainIndices.map(labelOf), yTest = testIndices.map(labelOf)
         let d = latents.count
@@ -160,7 +205,7 @@ extension TrainedRun {
 
         var bundle = ClassifierBundle(featureLatents: latents, featureNames: featureNames, classNames: classNames,
                                       labelColumn: column == "label" ? nil : column, seed: seed,
-                                      trainCount: trainIndices.count, testCount: testIndices.count, featureScales: scales,
+                                      trainCount: trainIndices.count, testCount: testIndices.count, splitRule: splitRule, featureScales: scales,
                                       tree: tree, treeAlpha: alpha, pruningAlphas: fullPath.alphas, pruningImpurities: fullPath.impurities,
                                       logistic: logistic, pathLambdas: lassoPath.map(\.lambda),
                                       pathNonZero: lassoPath.map { $0.weights.filter { $0 != 0 }.count }, scores: scores,

@@ -52,7 +52,9 @@ extension TrainedRun {
         }
         let bundle = try loadClassifiers()
         let cnn = try loadPixelCNN(classCount: 2)
-        let (_, testIndices) = split(lesions, trainCount: bundle.trainCount, testCount: bundle.testCount, seed: bundle.seed)
+        let (_, classLabels) = try labels(column: bundle.labelColumn)
+        let (_, testIndices, _) = try split(lesions, labels: classLabels, classNames: bundle.classNames, trainCount: bundle.trainCount,
+                                            testCount: bundle.testCount, seed: bundle.seed)
         let indices = Array(testIndices.prefix(count))
         let images = lesions.images(indices)
         let masks = indices.map { Array(lesions.mask($0).scalars) }

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Models
+import TensorCore
 
 /// A training experiment, as written in `Experiments/<name>.toml`.
 ///
@@ -117,6 +118,9 @@ public struct ExperimentConfig: Equatable, Sendable {
         description = try r.string("experiment.description") ?? ""
         seed = UInt64(try r.integer("experiment.seed", atLeast: 0) ?? 0)
         dataset = try r.string("data.dataset") ?? dataset
+        do { _ = try DatasetSpec(parsing: dataset) } catch let error as DataError { // caught here, before any run starts
+            throw ConfigError(source, "data.dataset: \(error.problem)")
+        }
         switch try r.string("model.architecture") ?? "conv" {
         case "conv": architecture = .conv
         case "mlp": architecture = .mlp(hidden: try r.integers("model.hidden", atLeast: 1) ?? [1200, 1200])
@@ -161,6 +165,23 @@ public struct ExperimentConfig: Equatable, Sendable {
         evalEvery = try r.integer("training.eval_every", atLeast: 0) ?? evalEvery
         evalPoints = try r.integer("training.eval_points", atLeast: 100) ?? evalPoints
         heldOut = try r.integer("evaluation.held_out", atLeast: 1) ?? heldOut
+        try checkMemory(source: source)
+    }
+
+    /// Refuses sizes whose memory would exceed ``MemoryBudget`` before anything is built: the
+    /// model and a training batch (``Architecture/estimatedTrainingBytes(imageShape:latentCount:batchImages:)``,
+    /// with the smallest image, 1×64×64; the trainer checks again with the data set's real shape), and
+    /// the held-out and curve point sets.
+    func checkMemory(source: String, imageShape: [Int] = [1, 64, 64]) throws {
+        let training = architecture.estimatedTrainingBytes(imageShape: imageShape, latentCount: latentCount, batchImages: imagesPerStep)
+        if let excess = MemoryBudget.excess(training ?? Int.max) {
+            throw ConfigError(source, "model.latents = \(latentCount)\(architecture == .conv ? "" : ", model.hidden") with training.batch_size = \(batchSize): training \(excess)")
+        }
+        for (key, count) in [("evaluation.held_out", heldOut), ("training.eval_points", evalPoints)] {
+            if let excess = MemoryBudget.excess([count, imageShape.checkedProduct ?? Int.max, 4].checkedProduct ?? Int.max) {
+                throw ConfigError(source, "\(key) = \(count): its images \(excess)")
+            }
+        }
     }
 
     /// Images the model sees per training step: `batch_size`, twice that for pair objectives.

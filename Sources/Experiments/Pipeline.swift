@@ -63,20 +63,11 @@ public struct RunPipeline {
         return object["stages"] as? String == stages.fingerprint
     }
 
-    /// Thrown when another process holds the run's lock.
-    public struct Busy: Error, CustomStringConvertible {
-        /// The run directory and what its lock file says about the holder (host, pid, since).
-        public var path: String, holder: String
-        /// The message.
-        public var description: String { "\(path) is being worked on by another process (\(holder)); nothing done" }
-    }
-
     /// Runs the missing stages; `log` receives one line per stage. A failure is recorded in
     /// `failed.json` (removed by the next attempt) and rethrown.
     public func execute(log: @escaping (String) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
-        let lock = RunLock(path: lockPath)
-        guard lock.acquire() else { throw Busy(path: run.path, holder: lock.holder) }
+        let lock = try run.lock()
         defer { lock.release() }
         if isDone {
             log("\(run.path): done (stages.json), skipped")
@@ -86,6 +77,8 @@ public struct RunPipeline {
         var stage = "train"
         do {
             try executeStages(stage: &stage, log: log)
+        } catch TrainingError.preempted(let step, let signal, let checkpoint) { // not a failure: the next attempt resumes
+            throw TrainingError.preempted(step: step, signal: signal, checkpoint: checkpoint)
         } catch {
             let object: [String: Any] = ["stage": stage, "error": "\(error)", "time": ISO8601DateFormatter().string(from: Date()),
                                          "host": ProcessInfo.processInfo.hostName]
@@ -156,74 +149,5 @@ public struct RunPipeline {
         if stages.compare && !(data is Lesions) {
             throw ConfigError(config.dataset, "explanation.compare needs ground-truth masks: use dataset = \"lesions\"")
         }
-    }
-}
-
-/// An advisory exclusive lock on a file (`flock`), released when the process ends however it ends.
-final class RunLock {
-    let path: String
-    private var descriptor: Int32 = -1
-    private var reentered = false
-
-    /// Lock files this process holds: a second `acquire` of one of them
-    /// in the same process (`untangle run` → its train stage) succeeds without a second `flock`,
-    /// which the kernel would refuse, since every `open` is a separate lock owner.
-    nonisolated(unsafe) private static var held: Set<String> = []
-    private static let heldGuard = NSLock()
-
-    init(path: String) {
-        self.path = path
-    }
-
-    /// Takes the lock without waiting (or re-enters it when this process holds it already); on
-    /// success records host, pid and command in the file.
-    func acquire() -> Bool {
-        RunLock.heldGuard.lock()
-        defer { RunLock.heldGuard.unlock() }
-        if RunLock.held.contains(path) {
-            reentered = true
-            return true
-        }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            return false
-        }
-        descriptor = fd
-        RunLock.held.insert(path)
-        let command = CommandLine.arguments.prefix(3).map { ($0 as NSString).lastPathComponent }.joined(separator: " ")
-        let text = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) (\(command)) since \(ISO8601DateFormatter().string(from: Date()))\n"
-        _ = ftruncate(fd, 0)
-        _ = text.withCString { write(fd, $0, strlen($0)) }
-        return true
-    }
-
-    /// Who holds the lock (the text its holder wrote).
-    var holder: String {
-        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "unknown").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    func release() {
-        if reentered { reentered = false; return }
-        guard descriptor >= 0 else { return }
-        RunLock.heldGuard.lock()
-        RunLock.held.remove(path)
-        RunLock.heldGuard.unlock()
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-        descriptor = -1
-    }
-
-    /// Whether some process holds the lock on `path` now.
-    static func isHeld(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return false
-        }
-        return true
     }
 }

@@ -27,6 +27,7 @@ import Metrics
 /// cpus_per_task = 2                    # default: training.threads
 /// max_parallel = 0                     # array throttle (%N); 0 = no limit
 /// extra = ["--account=lab"]            # more #SBATCH lines
+/// warning_seconds = 180                # SIGUSR1 this long before the time limit: checkpoint, requeue
 ///
 /// [sweep]
 /// seeds = [0, 1, 2]                    # experiment.seed values (innermost loop)
@@ -57,7 +58,7 @@ public struct ExperimentPlan: Sendable {
     static let schema: [String: Set<String>] = [
         "evaluation": ["metrics", "train_points", "eval_points", "probe"],
         "explanation": ["classify", "train", "test", "cnn_steps", "compare", "compare_count"],
-        "slurm": ["partition", "time", "memory", "cpus_per_task", "max_parallel", "extra"],
+        "slurm": ["partition", "time", "memory", "cpus_per_task", "max_parallel", "extra", "warning_seconds"],
         "sweep": ["seeds", "workers", "product", "zip"],
     ]
 
@@ -280,6 +281,10 @@ public struct SlurmSettings: Sendable, Equatable {
     public var partition: String?, time = "04:00:00", memory = "8G", cpusPerTask: Int, maxParallel = 0
     /// Extra `#SBATCH` options, one per line.
     public var extra: [String] = []
+    /// Seconds before the time limit at which Slurm sends the task's script SIGUSR1
+    /// (`#SBATCH --signal=B:USR1@N`): training checkpoints, stops with status 76, and the task
+    /// requeues itself (`--requeue`) to resume where it stopped. 0: no warning signal.
+    public var warningSeconds = 180
 
     init(_ r: ConfigReader, threads: Int) throws {
         partition = try r.string("slurm.partition")
@@ -291,6 +296,8 @@ public struct SlurmSettings: Sendable, Equatable {
         cpusPerTask = try r.integer("slurm.cpus_per_task", atLeast: 1) ?? threads
         maxParallel = try r.integer("slurm.max_parallel", atLeast: 0) ?? maxParallel
         extra = try r.strings("slurm.extra") ?? []
+        warningSeconds = try r.integer("slurm.warning_seconds", atLeast: 0) ?? warningSeconds
+        guard warningSeconds <= 65535 else { throw ConfigError(r.source, "slurm.warning_seconds: at most 65535 (Slurm's limit), got \(warningSeconds)") }
     }
 }
 

@@ -20,22 +20,31 @@ public struct TrainedRun {
         self.config = config
         self.dataset = dataset
         self.model = model
+        lock = nil
     }
 
-    /// Loads the config, the data set and the weights (`model.safetensors`, else the newest checkpoint).
-    public init(path: String) throws {
+    /// The run's lock while this value (or a copy) lives; nil for a model in memory.
+    let lock: RunLock?
+
+    /// Opens a finished run: takes its lock (``RunDirectory/lock()``: the stages write into the
+    /// directory), loads the config, the data set and `model.safetensors`.
+    ///
+    /// An unfinished or diverged run (no `metrics.json`) is refused with the command that
+    /// finishes it, unless `allowUnfinished` — then the newest checkpoint is loaded.
+    public init(path: String, allowUnfinished: Bool = false) throws {
         run = try RunDirectory(existing: path)
+        lock = try run.lock()
         config = try run.loadConfig()
+        let weights: String
+        if run.isComplete && FileManager.default.fileExists(atPath: run.modelPath) {
+            weights = run.modelPath
+        } else {
+            let last = run.checkpointSteps().last
+            if !allowUnfinished || last == nil { throw UnfinishedRun(run: run, config: config, newestCheckpoint: last) }
+            weights = run.checkpointPath(step: last!)
+        }
         dataset = try TrainedRun.openDataset(config, field: "\(run.configPath): data.dataset")
         model = VAE(architecture: config.architecture, imageShape: dataset.imageShape, latentCount: config.latentCount, seed: config.seed)
-        let weights: String
-        if FileManager.default.fileExists(atPath: run.modelPath) {
-            weights = run.modelPath
-        } else if let last = run.checkpointSteps().last {
-            weights = run.checkpointPath(step: last)
-        } else {
-            throw ConfigError(path, "holds no weights yet (no model.safetensors and no checkpoint)")
-        }
         let (tensors, _) = try Safetensors.read(weights)
         try Safetensors.load(tensors, into: model.parameters, path: weights)
     }
@@ -82,5 +91,26 @@ public struct TrainedRun {
         let path = output ?? (run.path as NSString).appendingPathComponent("reconstructions.png")
         try PNGFile.write(RasterImage(tensor: grid), to: path)
         return path
+    }
+}
+
+/// A stage was asked to use a run whose training has not finished (interrupted, still
+/// running elsewhere, or stopped on NaN); says how far it got and how to finish it.
+public struct UnfinishedRun: Error, CustomStringConvertible {
+    /// The run, its config and the step of its newest checkpoint (nil: none).
+    public let run: RunDirectory, config: ExperimentConfig, newestCheckpoint: Int?
+
+    public var description: String {
+        let root = ((run.path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        var text = "\(run.path): training has not finished (no metrics.json; "
+        text += newestCheckpoint.map { "newest checkpoint at step \($0) of \(config.steps))" } ?? "no checkpoint yet)"
+        let failure = (run.path as NSString).appendingPathComponent("failed.json")
+        if let data = FileManager.default.contents(atPath: failure),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let error = object["error"] as? String {
+            text += "; its last attempt failed: \(error)"
+        }
+        text += ". Finish it with `untangle train --config \(run.configPath) --results \(root.isEmpty ? "." : root) --resume`"
+        if newestCheckpoint != nil { text += ", or pass --allow-unfinished to use the newest checkpoint anyway" }
+        return text
     }
 }

@@ -26,7 +26,7 @@ extension TrainedRun {
     @discardableResult
     public func writeReport() throws -> String {
         let figures = (run.path as NSString).appendingPathComponent("figures")
-        let names = latentNames()
+        let names = try latentNames()
         let kl = klPerLatent()
         try Figures.trainingCurves(logCSV: run.logPath, output: figures + "/training_curves.png", latentLabels: names)
         try Figures.bars(kl, labels: names.enumerated().map { "z\($0.offset) \($0.element)" }, title: "KL per latent (held-out)",
@@ -36,6 +36,10 @@ extension TrainedRun {
         if let text = try? String(contentsOfFile: miPath, encoding: .utf8) {
             let lines = text.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
             let matrix = lines.dropFirst().map { $0.dropFirst().compactMap(Double.init) }
+            guard let header = lines.first, lines.count == config.latentCount + 1,
+                  zip(lines.dropFirst(), matrix).allSatisfy({ $0.count == header.count && $1.count == header.count - 1 }) else {
+                throw ConfigError(miPath, "is not a \(config.latentCount)-row latent × factor table of numbers (damaged? rerun `untangle probe`)")
+            }
             try Figures.heatMap(matrix, rowLabels: lines.dropFirst().enumerated().map { "z\($0.offset) \(names[$0.offset])" },
                                 columnLabels: Array(lines[0].dropFirst()), title: "Mutual information (nats): latent × factor",
                                 output: figures + "/mi_heatmap.png")
@@ -49,9 +53,8 @@ extension TrainedRun {
         func escape(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
         }
-        func table(json name: String) -> String {
-            guard let data = read(name)?.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "<p>(no \(name))</p>" }
+        func table(json name: String) throws -> String {
+            guard let object = try run.jsonObject(name) else { return "<p>(no \(name))</p>" }
             var rows = ""
             for key in object.keys.sorted() {
                 let value = object[key]!
@@ -65,7 +68,7 @@ extension TrainedRun {
             return "<table>\n\(rows)</table>"
         }
         var factorRows = ""
-        if let data = read("factors.json")?.data(using: .utf8), let probed = try? JSONDecoder().decode([LatentName].self, from: data) {
+        if let probed = try run.decode([LatentName].self, from: "factors.json") {
             for n in probed.sorted(by: { $0.kl > $1.kl }) {
                 factorRows += String(format: "<tr><td>z%d</td><td>%@</td><td>%.3f</td><td>%@</td><td>%.2f</td><td>%.2f</td><td>%@</td></tr>\n",
                                      n.latent, escape(n.name), n.kl, escape(n.bestFactor ?? "-"), n.share, n.gap, n.source)
@@ -74,6 +77,9 @@ extension TrainedRun {
         let figure = { (file: String, caption: String) in
             "<figure><img src=\"figures/\(file)\" alt=\"\(caption)\"><figcaption>\(caption)</figcaption></figure>"
         }
+        let metricsTable = try table(json: "metrics.json")
+        let evaluationTable = try run.jsonObject("evaluation.json") == nil
+            ? "<p>Not evaluated yet: <code>untangle evaluate \(escape(run.path))</code></p>" : try table(json: "evaluation.json")
         let html = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
@@ -87,9 +93,9 @@ extension TrainedRun {
         <h1>\(escape(config.name)) <small>run \(config.runID)</small></h1>
         <p>\(escape(config.description)) — model \(config.objective.kind.rawValue), data \(escape(config.dataset)), \(config.steps) steps, seed \(config.seed).</p>
         <h2>Held-out ELBO (metrics.json)</h2>
-        \(table(json: "metrics.json"))
+        \(metricsTable)
         <h2>Disentanglement (evaluation.json)</h2>
-        \(read("evaluation.json") == nil ? "<p>Not evaluated yet: <code>untangle evaluate \(escape(run.path))</code></p>" : table(json: "evaluation.json"))
+        \(evaluationTable)
         <h2>Factor names (factors.json)</h2>
         \(factorRows.isEmpty ? "<p>Not probed yet: <code>untangle probe \(escape(run.path))</code></p>" : "<table><tr><th>latent</th><th>name</th><th>KL (nats)</th><th>best factor</th><th>share</th><th>gap</th><th>source</th></tr>\n\(factorRows)</table>")
         <h2>Figures</h2>

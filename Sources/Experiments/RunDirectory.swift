@@ -86,6 +86,32 @@ public struct RunDirectory: Sendable {
     }
 }
 
+extension RunDirectory {
+    /// The JSON object in `file`: nil when there is no such file; a `ConfigError` naming the file
+    /// when it exists but is not a JSON object (a damaged side file is never silently ignored).
+    public static func jsonObject(at file: String) throws -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigError(file, "is not a JSON object (damaged? rerun the stage that writes it, with --overwrite where it asks)")
+        }
+        return object
+    }
+
+    /// The JSON object in `RUN/name` (see ``jsonObject(at:)``).
+    public func jsonObject(_ name: String) throws -> [String: Any]? { try RunDirectory.jsonObject(at: file(name)) }
+
+    /// `RUN/name` decoded as `T`: nil when absent; a `ConfigError` naming the file and the decoding
+    /// problem when it exists but does not decode.
+    public func decode<T: Decodable>(_ type: T.Type, from name: String) throws -> T? {
+        guard let data = FileManager.default.contents(atPath: file(name)) else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw ConfigError(file(name), "cannot be read (\(error)); damaged? rerun the stage that writes it")
+        }
+    }
+}
+
 /// Writes a JSON object atomically with sorted keys (deterministic bytes).
 func writeJSON(_ object: [String: Any], to path: String) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

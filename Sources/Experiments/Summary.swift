@@ -76,12 +76,7 @@ public struct ExperimentSummary {
         }
         var metrics: [String: Double] = [:]
         func json(_ name: String) throws -> [String: Any]? {
-            let file = (path as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: file) else { return nil }
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ConfigError(file, "is not a JSON object (corrupt? rerun the stage that writes it)")
-            }
-            return object
+            try RunDirectory.jsonObject(at: (path as NSString).appendingPathComponent(name))
         }
         for (k, v) in try json("metrics.json") ?? [:] where !["step", "held_out"].contains(k) {
             if let x = v as? Double { metrics["heldout.\(k)"] = x }

@@ -201,11 +201,29 @@ public struct SweepExecutor {
                      "#SBATCH --time=\(s.time)",
                      "#SBATCH --output=\(output)"]
         if let p = s.partition { lines.append("#SBATCH --partition=\(p)") }
+        if s.warningSeconds > 0 { lines.append("#SBATCH --signal=B:USR1@\(s.warningSeconds)") }
+        lines += ["#SBATCH --requeue", "#SBATCH --open-mode=append"]
         lines += s.extra.map { "#SBATCH \($0)" }
-        lines += ["set -euo pipefail",
+        let command = ([executable] + runArguments(snapshot: snapshot, index: "@INDEX@"))
+            .map { $0 == "@INDEX@" ? "\"$SLURM_ARRAY_TASK_ID\"" : SweepExecutor.shellQuote($0) }.joined(separator: " ")
+        // The run works in the background so this shell can pass Slurm's warning signal on (B:USR1
+        // reaches only the batch shell); SIGTERM reaches every process of the task from Slurm itself,
+        // so the shell only keeps waiting. Status 76: checkpointed on a signal, requeue to resume.
+        lines += ["set -uo pipefail",
                   "cd \(SweepExecutor.shellQuote(FileManager.default.currentDirectoryPath))",
-                  "exec " + ([executable] + runArguments(snapshot: snapshot, index: "@INDEX@"))
-                    .map { $0 == "@INDEX@" ? "\"$SLURM_ARRAY_TASK_ID\"" : SweepExecutor.shellQuote($0) }.joined(separator: " ")]
+                  command + " &",
+                  "child=$!",
+                  "trap 'kill -USR1 \"$child\" 2>/dev/null' USR1",
+                  "trap ':' TERM",
+                  "while true; do",
+                  "  wait \"$child\"; status=$?",
+                  "  kill -0 \"$child\" 2>/dev/null || break  # a trapped signal interrupted wait; the run goes on",
+                  "done",
+                  "if [ \"$status\" -eq \(RunCommandExit.preempted) ]; then",
+                  "  echo \"untangle: task checkpointed on a signal; requeueing job $SLURM_JOB_ID\"",
+                  "  scontrol requeue \"$SLURM_JOB_ID\"",
+                  "fi",
+                  "exit \"$status\""]
         return (lines.joined(separator: "\n") + "\n", pending)
     }
 
@@ -269,6 +287,9 @@ public struct SweepExecutor {
 public enum RunCommandExit {
     /// Another process holds the run's lock.
     public static let busy: Int32 = 75
+    /// Training stopped on SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint (``Preemption``);
+    /// the same command resumes it. The Slurm job script requeues its task on this status.
+    public static let preempted: Int32 = 76
     /// Set for worker processes: they ask the kernel for SIGTERM when the sweep process dies.
     public static let parentDeathVariable = "UNTANGLE_SWEEP_WORKER"
 

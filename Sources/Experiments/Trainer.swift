@@ -14,6 +14,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case runExists(path: String, complete: Bool)
     /// The data set does not fit the model.
     case incompatible(String)
+    /// A stop was asked for (``Preemption``): the run is checkpointed at `step` and resumes there.
+    case preempted(step: Int, signal: Int32, checkpoint: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum TrainingError: Error, CustomStringConvertible {
                 ? "\(path) holds a finished run (metrics.json exists); it is kept. Pass --overwrite to train it again."
                 : "\(path) holds an unfinished run. Pass --resume to continue it from its last checkpoint, or --overwrite to start again."
         case .incompatible(let message): return message
+        case .preempted(let step, let signal, let checkpoint):
+            return "stopped by \(Preemption.name(signal)) after step \(step); checkpoint \(checkpoint) written. Continue with --resume (or rerun the same `untangle run`/`sweep`)."
         }
     }
 }
@@ -85,6 +89,7 @@ public final class Trainer {
         if config.architecture == .conv && (shape[1] != 64 || shape[2] != 64) {
             throw TrainingError.incompatible("model.architecture conv needs 64×64 images, but \(config.dataset) has \(shape[1])×\(shape[2]); use architecture = \"mlp\" or resize")
         }
+        try config.checkMemory(source: config.dataset, imageShape: shape) // with the real image size
         if config.objective.kind.trainsOnPairs {
             guard let grid = dataset as? any GroundTruthDataset else {
                 throw ConfigError("model.kind", "\(config.objective.kind.rawValue) trains on pairs of images that share all but some factors, but \(config.dataset) has no factor grid to draw pairs from (use dsprites, dsprites:FILE.npz or lesions)")
@@ -140,10 +145,9 @@ public final class Trainer {
         Memory.keepLargeBuffersResident()
         // One writer per run directory: the same lock `untangle run` and `sweep` take, held until
         // training returns (released by the kernel if the process dies).
-        try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
-        let lock = RunLock(path: run.file(".lock"))
-        guard lock.acquire() else { throw RunPipeline.Busy(path: run.path, holder: lock.holder) }
+        let lock = try run.lock()
         defer { lock.release() }
+        Preemption.install()
         let started = FileManager.default.fileExists(atPath: run.configPath)
         if started {
             if overwrite { // everything but the lock file we hold
@@ -162,7 +166,7 @@ public final class Trainer {
             try createDirectory()
             try recordCurvePoint()
         }
-        let start = Date()
+        let start = Date(), firstStep = step
         var windowStart = Date(), windowSteps = 0
         var imagesPerSecond = 0.0
         let parameters = model.parameters
@@ -205,12 +209,15 @@ public final class Trainer {
                 windowSteps = 0
             }
             if step % 10 == 0 || step == config.steps {
-                let remaining = Double(config.steps - step) * Double(config.imagesPerStep) / max(imagesPerSecond, 1e-9)
+                // before the first log row, the rate so far (never a zero rate and an absurd ETA)
+                let rate = imagesPerSecond > 0 ? imagesPerSecond
+                    : Double((step - firstStep) * config.imagesPerStep) / max(Date().timeIntervalSince(start), 1e-3)
+                let remaining = Double(config.steps - step) * Double(config.imagesPerStep) / max(rate, 1e-9)
                 progress(ProgressUpdate(step: step, totalSteps: config.steps, loss: Double(loss),
                                         reconstruction: Double(terms.reconstruction.value.scalar),
                                         kl: terms.klPerLatent.value.sumDouble(), extraName: extraName,
                                         extra: terms.extra.map { Double($0.value.scalar) },
-                                        imagesPerSecond: imagesPerSecond, secondsRemaining: remaining))
+                                        imagesPerSecond: rate, secondsRemaining: remaining))
             }
             if step % config.checkpointEvery == 0 || step == config.steps {
                 try saveCheckpoint(adding: Date().timeIntervalSince(stepStart), cpu: ProcessClock.cpuSeconds() - stepCPUStart)
@@ -222,6 +229,13 @@ public final class Trainer {
                 try recordCurvePoint()
             }
             if let stopAfter, step >= stopAfter, step < config.steps { return nil }
+            if let signal = Preemption.requested, step < config.steps {
+                if step % config.checkpointEvery != 0 {
+                    try saveCheckpoint(adding: 0, cpu: 0)
+                }
+                try flushLog()
+                throw TrainingError.preempted(step: step, signal: signal, checkpoint: run.checkpointPath(step: step))
+            }
         }
         try flushLog()
         try Safetensors.write(Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.value) }),
@@ -332,6 +346,9 @@ public final class Trainer {
                         "rng": rng.state.map { String($0, radix: 16) }.joined(separator: ","),
                         "train_seconds": String(format: "%.3f", trainSeconds + stepSeconds),
                         "train_cpu_seconds": String(format: "%.3f", trainCPUSeconds + stepCPUSeconds)]
+        if !window.isEmpty { // a stop between log rows (preemption): keep the rows the next log row averages
+            metadata["log_window"] = window.map { $0.map { String($0.bitPattern, radix: 16) }.joined(separator: ",") }.joined(separator: ";")
+        }
         if let discriminator, let discriminatorAdam {
             for p in discriminator.parameters { tensors[p.name] = p.value }
             for (name, moments) in discriminatorAdam.moments {
@@ -387,6 +404,11 @@ public final class Trainer {
         }
         rng = RandomGenerator(state: rngWords)
         step = savedStep
+        window = try (metadata["log_window"] ?? "").split(separator: ";").map { row in
+            let values = row.split(separator: ",").compactMap { UInt64($0, radix: 16).map(Double.init(bitPattern:)) }
+            guard values.count == row.split(separator: ",").count else { throw fail("bad log_window metadata") }
+            return values
+        }
         trainSeconds = metadata["train_seconds"].flatMap(Double.init) ?? 0
         trainCPUSeconds = metadata["train_cpu_seconds"].flatMap(Double.init) ?? 0
     }
@@ -428,4 +450,4 @@ public final class Trainer {
 }
 
 /// The Untangle version recorded in run directories.
-public let untangleVersion = "0.2.0"
+public let untangleVersion = "0.3.0"

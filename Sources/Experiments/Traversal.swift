@@ -14,13 +14,15 @@ public enum TraversalRange: String, Sendable, CaseIterable {
 
 extension TrainedRun {
     /// The latent names from `factors.json` (written by `probe`), or `z<i>`.
-    public func latentNames() -> [String] {
-        let path = (run.path as NSString).appendingPathComponent("factors.json")
-        if let data = FileManager.default.contents(atPath: path),
-           let names = try? JSONDecoder().decode([LatentName].self, from: data), names.count == config.latentCount {
-            return names.map(\.name)
+    /// A damaged `factors.json`, or one for another number of latents, is an error naming it.
+    public func latentNames() throws -> [String] {
+        guard let names = try run.decode([LatentName].self, from: "factors.json") else {
+            return (0..<config.latentCount).map { "z\($0)" }
         }
-        return (0..<config.latentCount).map { "z\($0)" }
+        guard names.count == config.latentCount else {
+            throw ConfigError(run.file("factors.json"), "names \(names.count) latents, the model has \(config.latentCount); run `untangle probe \(run.path)` again")
+        }
+        return names.map(\.name)
     }
 
     /// Decoded traversals: for each latent in `latents`, the base code (mean of `baseCount`
@@ -58,7 +60,7 @@ extension TrainedRun {
     public func writeTraversals(steps: Int = 11, range: TraversalRange = .prior, limit: Double = 2,
                                 includeInactive: Bool = false, kl knownKL: [Double]? = nil) throws -> [String] {
         let kl = knownKL ?? klPerLatent()
-        let names = latentNames()
+        let names = try latentNames()
         var latents = kl.indices.sorted { kl[$0] > kl[$1] }
         if !includeInactive {
             let active = latents.filter { kl[$0] > LatentNaming.activeKL }

@@ -88,6 +88,10 @@ public enum PNGFile {
         }
         image.format = outChannels == 3 ? formatRGB : formatGray
         let (w, h) = (Int(image.width), Int(image.height))
+        if let problem = implausibleSize(width: w, height: h, channels: outChannels, path: path) {
+            png_image_free(&image)
+            throw ImageIOError.unreadable(path: path, reason: problem)
+        }
         var pixels = [UInt8](repeating: 0, count: w * h * outChannels)
         var background = png_color(red: 0, green: 0, blue: 0)
         let ok = pixels.withUnsafeMutableBytes { buffer in
@@ -101,34 +105,59 @@ public enum PNGFile {
         return RasterImage(width: w, height: h, channels: outChannels, pixels: pixels)
     }
 
-    /// Writes `image` as an 8-bit grey or RGB PNG, atomically (temporary file, then rename),
-    /// creating the parent directory. The bytes depend only on the pixels.
+    /// Writes `image` as an 8-bit grey or RGB PNG, atomically (encoded in memory, then
+    /// ``AtomicFile``: a full disk never leaves a truncated PNG under its final name), creating
+    /// the parent directory. The bytes depend only on the pixels.
     public static func write(_ image: RasterImage, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw ImageIOError.unwritable(path: path, reason: "cannot create its directory: \(error.localizedDescription)")
+            try AtomicFile.write(try encode(image, path: path), to: path)
+        } catch let error as FileWriteError {
+            throw ImageIOError.unwritable(path: path, reason: error.reason)
         }
-        let temporary = path + ".tmp-\(getpid())"
+    }
+
+    /// The PNG file bytes of `image` (`path` names it in errors).
+    public static func encode(_ image: RasterImage, path: String = "PNG") throws -> Data {
         var png = png_image()
         png.version = png_uint_32(PNG_IMAGE_VERSION)
         png.width = png_uint_32(image.width)
         png.height = png_uint_32(image.height)
         png.format = image.channels == 3 ? formatRGB : formatGray
-        let ok = image.pixels.withUnsafeBytes { buffer in
-            png_image_write_to_file(&png, temporary, 0, buffer.baseAddress, 0, nil)
+        var size = 0
+        let measured = image.pixels.withUnsafeBytes { buffer in
+            png_image_write_to_memory(&png, nil, &size, 0, buffer.baseAddress, 0, nil)
         }
-        guard ok != 0 else {
-            let reason = message(of: &png)
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ImageIOError.unwritable(path: path, reason: reason)
+        guard measured != 0, size > 0 else { throw ImageIOError.unwritable(path: path, reason: message(of: &png)) }
+        var bytes = Data(count: size)
+        let ok = bytes.withUnsafeMutableBytes { out in
+            image.pixels.withUnsafeBytes { buffer in
+                png_image_write_to_memory(&png, out.baseAddress, &size, 0, buffer.baseAddress, 0, nil)
+            }
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ImageIOError.unwritable(path: path, reason: reason)
+        guard ok != 0 else { throw ImageIOError.unwritable(path: path, reason: message(of: &png)) }
+        return bytes.prefix(size)
+    }
+
+    /// The most pixels one image may have (2^28, e.g. 16384 × 16384), whatever the budget.
+    public static let maximumPixels = 1 << 28
+
+    /// Why a header claiming `width × height` cannot be honoured, or nil. Checked before the
+    /// pixels are allocated: at most ``maximumPixels``, within ``MemoryBudget``, and no more
+    /// pixels than the file's bytes can encode (deflate gives at most ~1032 bytes per byte, a
+    /// 1-bit image 8 pixels per byte).
+    static func implausibleSize(width: Int, height: Int, channels: Int, path: String) -> String? {
+        let pixels = width * height // both < 2^31 (libpng's limit), so no overflow
+        let fileSize = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? Int.max
+        if pixels > maximumPixels {
+            return "header claims \(width)×\(height) pixels, more than the \(maximumPixels)-pixel limit"
         }
+        if pixels / 8 / 1032 > fileSize {
+            return "header claims \(width)×\(height) pixels, more than a \(fileSize)-byte PNG can hold (corrupt header?)"
+        }
+        if let excess = MemoryBudget.excess(pixels * channels) {
+            return "header claims \(width)×\(height) pixels, which \(excess)"
+        }
+        return nil
     }
 
     private static func message(of image: inout png_image) -> String {

@@ -1,4 +1,5 @@
 import Autodiff
+import Crypto
 import Foundation
 import TensorCore
 
@@ -9,6 +10,12 @@ import TensorCore
 /// `{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, …,
 /// "__metadata__": {"key": "value"}}`, then the raw little-endian data; offsets are
 /// relative to the end of the header. Untangle writes F32 tensors in name order.
+///
+/// Integrity: the metadata carries the SHA-256 of the whole data section (`sha256`), of
+/// each tensor's bytes (`sha256.<name>`) and of the header's layout and other metadata
+/// (`sha256.__layout__`); ``read(_:)`` verifies them and names the tensor and
+/// byte range that fails, so flipped bits in a checkpoint are never trained on. Files without
+/// them (written before checksums, or by other tools) load with a note on standard error.
 public enum Safetensors {
     /// A checkpoint problem, naming the file and (where it applies) the tensor.
     public struct FormatError: Error, CustomStringConvertible, Equatable {
@@ -20,17 +27,49 @@ public enum Safetensors {
     /// Header size limit (100 MB), as in the reference implementation.
     static let maximumHeaderSize = 100_000_000
 
-    /// The file's bytes for `tensors` and string `metadata`.
+    /// Metadata key of the data section's SHA-256 (lower-case hex).
+    public static let checksumKey = "sha256"
+
+    /// Metadata key of the SHA-256 of the tensor layout (names, shapes, offsets), so a flipped
+    /// bit in the header's names or shapes is caught too.
+    public static let layoutKey = "sha256.__layout__"
+
+    /// SHA-256 of one line per tensor, sorted by name: `name F32 d0,d1,… begin end`, then one
+    /// line per metadata entry other than the checksums, sorted by key: `key=value`.
+    static func layoutDigest(_ entries: [(name: String, shape: [Int], offsets: [Int])], metadata: [String: String]) -> String {
+        let tensorLines = entries.sorted { $0.name < $1.name }
+            .map { "\($0.name) F32 \($0.shape.map(String.init).joined(separator: ",")) \($0.offsets.map(String.init).joined(separator: " "))" }
+        let metadataLines = metadata.keys.filter { !$0.hasPrefix(checksumKey) }.sorted().map { "\($0)=\(metadata[$0]!)" }
+        return Data((tensorLines + metadataLines).joined(separator: "\n").utf8).withUnsafeBytes { sha256($0) }
+    }
+
+    /// Lower-case hex SHA-256 of `bytes`.
+    static func sha256(_ bytes: UnsafeRawBufferPointer) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The file's bytes for `tensors` and string `metadata` (plus the checksums).
     public static func serialize(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
         let names = tensors.keys.sorted()
         var header: [String: Any] = [:]
+        var metadata = metadata.filter { !$0.key.hasPrefix(checksumKey) } // stale checksums are recomputed
         var offset = 0
+        var whole = SHA256()
         for name in names {
             let t = tensors[name]!
             header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]]
             offset += 4 * t.count
+            t.scalars.withUnsafeBytes { bytes in
+                metadata["\(checksumKey).\(name)"] = sha256(bytes)
+                whole.update(bufferPointer: bytes)
+            }
         }
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        metadata[checksumKey] = whole.finalize().map { String(format: "%02x", $0) }.joined()
+        metadata[layoutKey] = layoutDigest(names.map { name in
+            let t = tensors[name]!
+            return (name, t.shape, header[name].flatMap { ($0 as? [String: Any])?["data_offsets"] as? [Int] } ?? [])
+        }, metadata: metadata)
+        header["__metadata__"] = metadata
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad the header with spaces to a multiple of 8 so the data is aligned.
         while json.count % 8 != 0 { json.append(0x20) }
@@ -86,8 +125,9 @@ public enum Safetensors {
             guard begin >= 0, begin <= end, end <= dataLength else {
                 throw fail("tensor '\(name)': data_offsets [\(begin), \(end)] outside the \(dataLength)-byte data section (truncated file?)")
             }
-            guard end - begin == 4 * shape.product else {
-                throw fail("tensor '\(name)': shape \(shape) needs \(4 * shape.product) bytes, offsets span \(end - begin)")
+            guard let bytes = shape.checkedByteCount(elementSize: 4), end - begin == bytes else {
+                let needs = shape.checkedByteCount(elementSize: 4).map { "\($0) bytes" } ?? "more bytes than any file holds"
+                throw fail("tensor '\(name)': shape \(shape) needs \(needs), offsets span \(end - begin)")
             }
             spans.append((begin, end, name))
         }
@@ -100,6 +140,8 @@ public enum Safetensors {
             expected = span.end
         }
         guard expected == dataLength else { throw fail("\(dataLength - expected) bytes of data belong to no tensor") }
+        let shapes = Dictionary(uniqueKeysWithValues: spans.map { ($0.name, (header[$0.name] as! [String: Any])["shape"] as! [Int]) })
+        try verifyChecksums(data, dataStart: dataStart, spans: spans, shapes: shapes, metadata: metadata, path: path)
         for span in spans {
             let shape = (header[span.name] as! [String: Any])["shape"] as! [Int]
             let count = shape.product
@@ -113,6 +155,41 @@ public enum Safetensors {
             tensors[span.name] = Tensor(shape: shape, scalars: scalars)
         }
         return (tensors, metadata)
+    }
+
+    /// Checks `sha256.<name>` for every tensor and `sha256` for the whole data section; throws
+    /// naming the first tensor (and its byte range) whose bytes differ. Without checksums,
+    /// prints a note once per file.
+    static func verifyChecksums(_ data: Data, dataStart: Int, spans: [(begin: Int, end: Int, name: String)],
+                                shapes: [String: [Int]], metadata: [String: String], path: String) throws {
+        guard let expectedWhole = metadata[checksumKey] else {
+            FileHandle.standardError.write(Data("note: \(path) carries no checksum (written before checksums were added, or by another tool); loaded unverified\n".utf8))
+            return
+        }
+        let names = Set(spans.map(\.name))
+        let checksummed = Set(metadata.keys.filter { $0.hasPrefix(checksumKey + ".") && $0 != layoutKey }.map { String($0.dropFirst(checksumKey.count + 1)) })
+        guard checksummed == names else {
+            let odd = checksummed.symmetricDifference(names).sorted().prefix(3).joined(separator: ", ")
+            throw FormatError(path: path, problem: "the header's tensor names do not match its checksums (\(odd)): the file is corrupt")
+        }
+        if let expectedLayout = metadata[layoutKey] {
+            let layout = spans.map { ($0.name, shapes[$0.name] ?? [], [$0.begin, $0.end]) }
+            guard layoutDigest(layout, metadata: metadata) == expectedLayout else {
+                throw FormatError(path: path, problem: "checksum mismatch in the header (tensor shapes, offsets or metadata): the file is corrupt")
+            }
+        }
+        try data.withUnsafeBytes { raw in
+            for span in spans {
+                guard let expected = metadata["\(checksumKey).\(span.name)"] else { continue }
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[(dataStart + span.begin)..<(dataStart + span.end)])
+                guard sha256(bytes) == expected else {
+                    throw FormatError(path: path, problem: "checksum mismatch in tensor '\(span.name)' (data bytes \(span.begin)..<\(span.end) of the data section, file offset \(dataStart + span.begin)): the file is corrupt")
+                }
+            }
+            guard sha256(UnsafeRawBufferPointer(rebasing: raw[dataStart...])) == expectedWhole else {
+                throw FormatError(path: path, problem: "checksum mismatch in the data section (bytes \(dataStart)..<\(raw.count)): the file is corrupt")
+            }
+        }
     }
 
     /// Copies tensors into `parameters` by name, checking that every parameter is present

@@ -8,10 +8,21 @@ public enum Figures {
     /// every latent (bottom) against the step.
     @discardableResult
     public static func trainingCurves(logCSV: String, output: String, latentLabels: [String]? = nil) throws -> String {
-        guard let text = try? String(contentsOfFile: logCSV, encoding: .utf8) else { throw PlotError.noOutput(script: logCSV, expected: "log") }
+        guard let text = try? String(contentsOfFile: logCSV, encoding: .utf8) else {
+            throw PlotError.badInput(path: logCSV, problem: FileManager.default.fileExists(atPath: logCSV) ? "not UTF-8 text" : "no such file")
+        }
         let lines = text.split(separator: "\n")
         guard let header = lines.first?.split(separator: ",").map(String.init), lines.count > 1 else {
-            throw PlotError.noOutput(script: logCSV, expected: "rows in the log")
+            throw PlotError.badInput(path: logCSV, problem: "holds no rows to plot")
+        }
+        guard header.first == "step", header.contains("reconstruction") else {
+            throw PlotError.badInput(path: logCSV, problem: "header '\(lines[0].prefix(60))' is not a training log's (step, …, reconstruction, …)")
+        }
+        for (k, line) in lines.enumerated().dropFirst() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count == header.count, fields.allSatisfy({ Double($0) != nil }) else {
+                throw PlotError.badInput(path: logCSV, problem: "line \(k + 1) is not \(header.count) numbers (damaged log?)")
+            }
         }
         let stem = URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
         let dataName = "\(stem).dat"

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import TensorCore
 
 /// A plotting failure: gnuplot missing, or its error with the script path.
@@ -6,6 +7,8 @@ public enum PlotError: Error, CustomStringConvertible, Equatable {
     case gnuplotMissing
     case failed(script: String, message: String)
     case noOutput(script: String, expected: String)
+    /// A data file to plot is damaged: the file and what is wrong with it.
+    case badInput(path: String, problem: String)
 
     public var description: String {
         switch self {
@@ -15,6 +18,8 @@ public enum PlotError: Error, CustomStringConvertible, Equatable {
             return "gnuplot failed on \(script):\n\(message)"
         case .noOutput(let script, let expected):
             return "gnuplot ran \(script) but wrote no \(expected)"
+        case .badInput(let path, let problem):
+            return "\(path): \(problem)"
         }
     }
 }
@@ -33,7 +38,11 @@ public enum Gnuplot {
     }
 
     /// Writes `data` files (name → contents) and `script` beside `output`, runs gnuplot in that
-    /// directory, and checks that `output` was written. Returns the script path.
+    /// directory and checks that it wrote a whole file (a PNG must decode). Returns the script path.
+    ///
+    /// The kept script names `output`; gnuplot itself renders into a temporary sibling that is
+    /// decoded and then renamed over `output`, so a full disk or a killed gnuplot never leaves
+    /// a truncated PNG under the final name.
     @discardableResult
     public static func render(script: String, data: [String: String], output: String,
                               gnuplot: String? = Gnuplot.executable) throws -> String {
@@ -45,10 +54,18 @@ public enum Gnuplot {
         for (name, contents) in data { try AtomicFile.write(contents, to: (directory as NSString).appendingPathComponent(name)) }
         let scriptPath = (directory as NSString).appendingPathComponent("\(stem).gp")
         try AtomicFile.write(script, to: scriptPath)
-        try? FileManager.default.removeItem(atPath: output)
+        let partialName = ".\(url.lastPathComponent).tmp-\(getpid())"
+        let partial = (directory as NSString).appendingPathComponent(partialName)
+        let partialScript = partial + ".gp"
+        defer {
+            try? FileManager.default.removeItem(atPath: partial)
+            try? FileManager.default.removeItem(atPath: partialScript)
+        }
+        try AtomicFile.write(script.replacingOccurrences(of: "set output \(quote(url.lastPathComponent))\n",
+                                                         with: "set output \(quote(partialName))\n"), to: partialScript)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: gnuplot)
-        process.arguments = ["\(stem).gp"]
+        process.arguments = [(partialScript as NSString).lastPathComponent]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let errors = Pipe()
         process.standardError = errors
@@ -57,7 +74,19 @@ public enum Gnuplot {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw PlotError.failed(script: scriptPath, message: message) }
-        guard FileManager.default.fileExists(atPath: output) else { throw PlotError.noOutput(script: scriptPath, expected: output) }
+        guard FileManager.default.fileExists(atPath: partial) else { throw PlotError.noOutput(script: scriptPath, expected: output) }
+        if output.lowercased().hasSuffix(".png") {
+            do {
+                _ = try PNGFile.read(partial)
+            } catch {
+                throw PlotError.failed(script: scriptPath, message: "gnuplot wrote no whole PNG (disk full?): \(error)")
+            }
+        } else if ((try? FileManager.default.attributesOfItem(atPath: partial))?[.size] as? Int ?? 0) == 0 {
+            throw PlotError.failed(script: scriptPath, message: "gnuplot wrote an empty \(output) (disk full?)")
+        }
+        guard rename(partial, output) == 0 else {
+            throw PlotError.failed(script: scriptPath, message: "cannot rename its output to \(output): \(String(cString: strerror(errno)))")
+        }
         return scriptPath
     }
 

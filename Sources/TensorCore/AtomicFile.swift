@@ -42,3 +42,30 @@ extension AtomicFile {
     /// Writes UTF-8 `text` atomically.
     public static func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
 }
+
+extension AtomicFile {
+    /// Whether `name` is a temporary file of an interrupted atomic write (`.NAME.tmp-PID`,
+    /// optionally with a further suffix), and the writer's pid.
+    static func temporaryWriter(of name: String) -> Int32? {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        let digits = name[marker.upperBound...].prefix { $0.isNumber }
+        return Int32(digits)
+    }
+
+    /// Removes the temporary files that interrupted atomic writes (a `kill -9`, a power cut)
+    /// left in `directory` and its subdirectories, skipping those whose writer is still alive.
+    /// Returns the paths removed. Call it while holding the directory's lock.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var removed: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            guard let pid = temporaryWriter(of: name) else { continue }
+            if pid != getpid() && kill(pid, 0) == 0 { continue } // a live writer (another process)
+            let path = (directory as NSString).appendingPathComponent(relative)
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
+        }
+        return removed
+    }
+}

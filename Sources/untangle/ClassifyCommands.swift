@@ -11,25 +11,25 @@ struct Classify: ParsableCommand {
         Run `untangle probe RUN` first so the classifiers speak in factor names.
         """)
 
-    @Argument(help: "A run directory.") var runDirectory: String
+    @OptionGroup var target: RunArguments
     @Option(help: "label (the data set's labels) or a CSV column of an images:DIR data set.") var labels = "label"
     @Option(help: "Training images.") var train = 4000
     @Option(help: "Test images.") var test = 1000
     @Option(help: "Pixel CNN training steps.") var cnnSteps = 1500
     @Option(help: "Split seed.") var seed: UInt64 = 0
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard train >= 50, test >= 10, cnnSteps >= 1, threads > 0 else { throw ValidationError("--train ≥ 50, --test ≥ 10, --cnn-steps ≥ 1") }
+        guard train >= 50, test >= 10, cnnSteps >= 1 else { throw ValidationError("--train ≥ 50, --test ≥ 10, --cnn-steps ≥ 1") }
     }
 
     func run() throws {
-        Parallel.setThreadCount(threads)
-        let trained = try TrainedRun(path: runDirectory)
+        threading.apply()
+        let trained = try target.open()
         let bundle = try trained.classify(labels: labels, trainCount: train, testCount: test, cnnSteps: cnnSteps, seed: seed) { print($0) }
         print("")
         print(TrainedRun.classifierSummary(bundle), terminator: "")
-        print("wrote \((runDirectory as NSString).appendingPathComponent("classifiers.json"))")
+        print("wrote \(target.file("classifiers.json"))")
     }
 }
 
@@ -37,13 +37,13 @@ struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Explain one image's decision in factor names, with counterfactual strips in RUN/explanations/.")
 
-    @Argument(help: "A run directory (classified).") var runDirectory: String
+    @OptionGroup var target: RunArguments
     @Option(help: "Data set index of the image.") var index: Int
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
-        Parallel.setThreadCount(threads)
-        let (text, figures) = try TrainedRun(path: runDirectory).explain(index: index)
+        threading.apply()
+        let (text, figures) = try target.open().explain(index: index)
         print(text, terminator: "")
         for f in figures { print("wrote \(f)") }
     }
@@ -60,21 +60,21 @@ struct Compare: ParsableCommand {
         sanity check, and factor precision/recall against the label rule.
         """)
 
-    @Argument(help: "A classified run directory (lesions).") var runDirectory: String
+    @OptionGroup var target: RunArguments
     @Option(help: "Test images to score.") var count = 100
     @Option(help: "Panels to draw.") var panels = 4
     @Option(help: "Seed (SmoothGrad noise, randomisation).") var seed: UInt64 = 0
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
 
-    func validate() throws { guard count > 0, panels >= 0, threads > 0 else { throw ValidationError("--count > 0, --panels ≥ 0") } }
+    func validate() throws { guard count > 0, panels >= 0 else { throw ValidationError("--count > 0, --panels ≥ 0") } }
 
     func run() throws {
-        Parallel.setThreadCount(threads)
+        threading.apply()
         let start = Date()
-        let table = try TrainedRun(path: runDirectory).compare(count: count, seed: seed, panels: panels) { print($0) }
+        let table = try target.open().compare(count: count, seed: seed, panels: panels) { print($0) }
         print(table, terminator: "")
-        let sanity = (try? String(contentsOfFile: (runDirectory as NSString).appendingPathComponent("compare/sanity.csv"), encoding: .utf8)) ?? ""
+        let sanity = (try? String(contentsOfFile: target.file("compare/sanity.csv"), encoding: .utf8)) ?? ""
         print("\nsanity check (cascading randomisation):\n" + sanity, terminator: "")
-        print(String(format: "total %.1f s; wrote %@/compare/", Date().timeIntervalSince(start), runDirectory))
+        print(String(format: "total %.1f s; wrote %@/compare/", Date().timeIntervalSince(start), target.runDirectory))
     }
 }

@@ -25,7 +25,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Grid columns.") var columns = 8
         @Option(help: "Sampling seed.") var seed: UInt64 = 0
         @Option(help: "Output directory.") var output = "Results/data"
-        @Option(help: "Threads for rendering.") var threads = 2
+        @OptionGroup var threading: ThreadOptions
 
         func validate() throws {
             do { _ = try DatasetSpec(parsing: dataset) } catch let error as DataError {
@@ -33,11 +33,10 @@ struct DataCommand: ParsableCommand {
             }
             guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
             guard columns > 0 else { throw ValidationError("--columns must be positive, got \(columns)") }
-            guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
         }
 
         func run() throws {
-            Parallel.setThreadCount(threads)
+            threading.apply()
             let data = try DatasetSpec(parsing: dataset).open()
             let out = try DataShow.run(data, count: count, seed: seed, columns: columns, outputDirectory: output)
             print(out.report, terminator: "")

@@ -12,26 +12,26 @@ struct Evaluate: ParsableCommand {
         Defaults: 10,000 training / 5,000 evaluation points, batch 64, mean representation, seed 0.
         """)
 
-    @Argument(help: "A run directory.") var runDirectory: String
+    @OptionGroup var target: RunArguments
     @Option(help: "all, or a comma list (e.g. mig,dci,sap).") var metrics = "all"
     @Option(help: "Training points.") var train = 10_000
     @Option(name: .customLong("eval"), help: "Evaluation points.") var evalCount = 5_000
     @Option(help: "Batch size of BetaVAE pairs / FactorVAE votes.") var batch = 64
     @Option(help: "Sampling seed.") var seed: UInt64 = 0
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
     @Flag(help: "Replace an existing evaluation.json.") var overwrite = false
 
     func validate() throws {
         do { _ = try MetricRegistry.parseOption(metrics) } catch let error as ConfigError { throw ValidationError(error.description) }
-        guard train > 1, evalCount > 0, batch > 1, threads > 0 else { throw ValidationError("--train > 1, --eval > 0, --batch > 1, --threads > 0") }
+        guard train > 1, evalCount > 0, batch > 1 else { throw ValidationError("--train > 1, --eval > 0, --batch > 1") }
     }
 
     func run() throws {
-        Parallel.setThreadCount(threads)
-        let trained = try TrainedRun(path: runDirectory)
-        let existing = (runDirectory as NSString).appendingPathComponent("evaluation.json")
+        threading.apply()
+        let trained = try target.open()
+        let existing = target.file("evaluation.json")
         if FileManager.default.fileExists(atPath: existing) && !overwrite {
-            throw ValidationError("\(existing) exists; pass --overwrite to compute it again")
+            throw CommandFailure("\(existing) exists; pass --overwrite to compute it again")
         }
         let (values, seconds) = try trained.evaluate(try MetricRegistry.parseOption(metrics), trainCount: train, evalCount: evalCount,
                                                      batchSize: batch, seed: seed)
@@ -55,10 +55,10 @@ struct Probe: ParsableCommand {
         Latents with KL ≤ 0.01 nats are inactive. --rename 3=x-position overrides.
         """)
 
-    @Argument(help: "A run directory.") var runDirectory: String
+    @OptionGroup var target: RunArguments
     @Option(help: "Override a name: LATENT=NAME (repeatable).") var rename: [String] = []
     @Option(help: "Points for the MI matrix.") var points = 10_000
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
 
     var renames: [Int: String] {
         get throws {
@@ -76,15 +76,15 @@ struct Probe: ParsableCommand {
 
     func validate() throws {
         _ = try renames
-        guard points > 1, threads > 0 else { throw ValidationError("--points > 1 and --threads > 0") }
+        guard points > 1 else { throw ValidationError("--points must be at least 2") }
     }
 
     func run() throws {
-        Parallel.setThreadCount(threads)
-        let trained = try TrainedRun(path: runDirectory)
+        threading.apply()
+        let trained = try target.open()
         let names = try trained.probe(renames: try renames, points: points)
         print(TrainedRun.nameTable(names), terminator: "")
-        print("wrote \((runDirectory as NSString).appendingPathComponent("factors.json"))")
+        print("wrote \(target.file("factors.json"))")
     }
 }
 
@@ -102,15 +102,14 @@ struct Score: ParsableCommand {
     @Option(help: "Fraction of rows used as training points.") var trainFraction = 2.0 / 3
     @Option(help: "Seed of the metrics' own randomness.") var seed: UInt64 = 0
     @Option(help: "Also write the scores as JSON here.") var output: String?
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard trainFraction > 0 && trainFraction < 1 else { throw ValidationError("--train-fraction must lie in (0, 1), got \(trainFraction)") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
-        Parallel.setThreadCount(threads)
+        threading.apply()
         let sample = try ExternalCodes.load(codes: codes, factors: factors, trainFraction: trainFraction)
         print("\(sample.trainCodes.count) training + \(sample.evalCodes.count) evaluation points, \(sample.latentCount) latents, factors with \(sample.classCounts.map(String.init).joined(separator: "/")) classes")
         let scores = ExternalCodes.score(sample, seed: seed)

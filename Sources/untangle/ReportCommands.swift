@@ -8,21 +8,21 @@ struct Traverse: ParsableCommand {
         abstract: "Write latent traversals of a run: RUN/figures/traversals.png (labelled), traversals-plain.png, traversals.gif.",
         discussion: "Each active latent (sorted by KL, named from factors.json when probed) is varied around the mean code of 16 held-out images.")
 
-    @Argument(help: "A run directory.") var runDirectory: String
+    @OptionGroup var target: RunArguments
     @Option(help: "Steps per latent.") var steps = 11
     @Option(help: "prior (±limit σ) or empirical (the latent's held-out range).") var range = "prior"
     @Option(help: "Prior range in standard deviations.") var limit = 2.0
     @Flag(help: "Also show inactive latents.") var all = false
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard TraversalRange(rawValue: range) != nil else { throw ValidationError("--range must be prior or empirical, got \(range)") }
-        guard steps >= 2, limit > 0, threads > 0 else { throw ValidationError("--steps ≥ 2, --limit > 0, --threads > 0") }
+        guard steps >= 2, limit > 0 else { throw ValidationError("--steps ≥ 2, --limit > 0") }
     }
 
     func run() throws {
-        Parallel.setThreadCount(threads)
-        let trained = try TrainedRun(path: runDirectory)
+        threading.apply()
+        let trained = try target.open()
         for path in try trained.writeTraversals(steps: steps, range: TraversalRange(rawValue: range)!, limit: limit, includeInactive: all) {
             print("wrote \(path)")
         }
@@ -33,12 +33,12 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Assemble RUN/index.html: config, metrics, factor names, figures, reconstructions and traversals (works offline).")
 
-    @Argument(help: "A run directory.") var runDirectory: String
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var target: RunArguments
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
-        Parallel.setThreadCount(threads)
-        print("wrote \(try TrainedRun(path: runDirectory).writeReport())")
+        threading.apply()
+        print("wrote \(try target.open().writeReport())")
     }
 }
 
@@ -54,10 +54,10 @@ struct CurveCommand: ParsableCommand {
 
     @Argument(help: "Run directories.") var runDirectories: [String]
     @Flag(help: "Recompute the code-based metrics and rewrite curve.csv.") var rescore = false
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
-        Parallel.setThreadCount(threads)
+        threading.apply()
         for path in runDirectories {
             let points = rescore ? try LearningCurve.rescore(run: path)
                 : try LearningCurve.read((path as NSString).appendingPathComponent(LearningCurve.fileName))

@@ -56,14 +56,14 @@ struct Reconstruct: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write RUN/reconstructions.png: held-out inputs above their reconstructions.")
 
-    @Argument(help: "A run directory (Results/<experiment>/<run-id>).") var runDirectory: String
+    @OptionGroup var target: RunArguments
     @Option(help: "Number of images.") var count = 10
     @Option(help: "Output PNG (default RUN/reconstructions.png).") var output: String?
 
     func validate() throws { guard count > 0 else { throw ValidationError("--count must be positive") } }
 
     func run() throws {
-        let trained = try TrainedRun(path: runDirectory)
+        let trained = try target.open()
         print("wrote \(try trained.writeReconstructions(count: count, output: output))")
     }
 }

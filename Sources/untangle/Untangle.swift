@@ -15,14 +15,33 @@ struct Untangle: ParsableCommand {
         subcommands: [Version.self, Demo.self, DataCommand.self, Train.self, Reconstruct.self, Evaluate.self, Probe.self, Traverse.self, Report.self, Classify.self, Explain.self, Compare.self,
                       RunCommand.self, Sweep.self, Summarize.self, CurveCommand.self, Score.self])
 
+    /// Parses and runs a subcommand. Errors every command can meet get one treatment here: a
+    /// busy run exits 75, a training stopped by a signal 76 (after its checkpoint), anything
+    /// else prints its message (naming the file and problem) and exits non-zero.
     static func main() {
         Memory.keepLargeBuffersResident()
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch let busy as RunBusy {
+            FileHandle.standardError.write(Data("untangle: \(busy)\n".utf8))
+            Foundation.exit(RunCommandExit.busy)
+        } catch let stop as TrainingError {
+            if case .preempted = stop {
+                print(stop.description)
+                fflush(nil)
+                Foundation.exit(RunCommandExit.preempted)
+            }
+            exit(withError: stop)
+        } catch {
+            exit(withError: error)
+        }
     }
 }
 
 enum UntangleVersion {
-    static let string = "0.1.0"
+    /// The one version constant (also written to every run.json).
+    static let string = untangleVersion
 }
 
 struct Version: ParsableCommand {
@@ -42,17 +61,16 @@ struct Demo: ParsableCommand {
     @Option(help: "Training steps.") var steps = 800
     @Option(help: "conv (dlib) or mlp.") var architecture = "conv"
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
     @Option(help: "Root directory of run directories.") var results = "Results"
 
     func validate() throws {
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10, got \(steps)") }
         guard ["conv", "mlp"].contains(architecture) else { throw ValidationError("--architecture must be conv or mlp, got \(architecture)") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
     }
 
     func run() throws {
         _ = try Experiments.Demo.run(steps: steps, architecture: architecture == "conv" ? .conv : .mlp(hidden: [256, 128]),
-                                     seed: seed, threads: threads, resultsRoot: results) { print($0); fflush(nil) }
+                                     seed: seed, threads: threading.threads, resultsRoot: results) { print($0); fflush(nil) }
     }
 }

@@ -40,9 +40,9 @@ func temporaryFolder(_ name: String) throws -> String {
 }
 
 /// Run directories of experiment `tiny` under `results` that hold `file`.
-func runs(in results: String, holding file: String) -> [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: results + "/tiny")) ?? []
-    return names.filter { FileManager.default.fileExists(atPath: results + "/tiny/\($0)/" + file) }.sorted()
+func runs(in results: String, experiment: String = "tiny", holding file: String) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: results + "/" + experiment)) ?? []
+    return names.filter { FileManager.default.fileExists(atPath: results + "/\(experiment)/\($0)/" + file) }.sorted()
 }
 
 func modificationDate(_ path: String) -> Date? {
@@ -177,5 +177,55 @@ enum LocalSlurm {
         // everything done: nothing to submit
         let (_, nothing) = try CLI.run(["sweep", config, "--results", dir + "/slurm", "--executor", "slurm"])
         #expect(nothing.contains("nothing to submit"), "\(nothing)")
+    }
+
+    /// Preemption: Slurm's warning signal (sent here by hand, as `--signal=B:USR1@N` would before
+    /// the time limit) makes the task checkpoint, exit 76 and requeue itself; the requeued task
+    /// resumes and ends with the same model as a run that was never interrupted.
+    @Test(.enabled(if: LocalSlurm.available, "Slurm cannot be installed or started here (Scripts/slurm-local says why)"))
+    func warningSignalCheckpointsRequeuesAndResumesBitIdentically() throws {
+        let dir = try temporaryFolder("sweep-preempt")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/preempt.toml"
+        try """
+        [experiment]
+        name = "preempt"
+        [model]
+        architecture = "mlp"
+        hidden = [32]
+        latents = 3
+        [training]
+        steps = 2500
+        batch_size = 16
+        threads = 1
+        checkpoint_every = 100
+        log_every = 20
+        [evaluation]
+        held_out = 16
+        [sweep]
+        seeds = [0]
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["run", config, "--index", "0", "--results", dir + "/local"]).status == 0)
+        let (submitted, text) = try CLI.run(["sweep", config, "--results", dir + "/slurm", "--executor", "slurm"])
+        let job = try #require(text.components(separatedBy: "submitted job array ").last?.prefix { $0.isNumber }, "\(text)")
+        #expect(submitted == 0 && !job.isEmpty, "\(text)")
+        let checkpointed = waitUntil(seconds: 120) {
+            runs(in: dir + "/slurm", experiment: "preempt", holding: "checkpoints").contains { name in
+                !((try? FileManager.default.contentsOfDirectory(atPath: dir + "/slurm/preempt/\(name)/checkpoints")) ?? []).isEmpty
+            }
+        }
+        #expect(checkpointed, "the task never wrote a checkpoint")
+        #expect(system("scancel --batch --signal=USR1 \(job)_0") == 0)
+        let done = waitUntil(seconds: 400) { runs(in: dir + "/slurm", experiment: "preempt", holding: "stages.json").count == 1 }
+        let outputs = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/slurm/preempt/slurm")) ?? []
+        let log = outputs.filter { $0.hasSuffix(".out") }.compactMap { try? String(contentsOfFile: dir + "/slurm/preempt/slurm/" + $0, encoding: .utf8) }
+            .joined(separator: "\n---\n")
+        #expect(done, "the requeued task did not finish; output:\n\(log)")
+        #expect(log.contains("stopped by SIGUSR1 after step") && log.contains("requeueing job"), "\(log)")
+        let local = try #require(runs(in: dir + "/local", experiment: "preempt", holding: "model.safetensors").first)
+        let slurm = try #require(runs(in: dir + "/slurm", experiment: "preempt", holding: "model.safetensors").first)
+        #expect(local == slurm)
+        #expect(FileManager.default.contents(atPath: dir + "/local/preempt/\(local)/model.safetensors")
+                == FileManager.default.contents(atPath: dir + "/slurm/preempt/\(slurm)/model.safetensors"))
     }
 }

@@ -96,7 +96,10 @@ threads = 1
         #expect(indices == [0, 2, 3])
         for line in ["#SBATCH --array=0,2-3%3", "#SBATCH --cpus-per-task=2", "#SBATCH --mem=2G", "#SBATCH --partition=short",
                      "#SBATCH --account=lab", "#SBATCH --output=\(results)/study/slurm/%A_%a.out",
-                     "exec /opt/untangle run \(snapshot) --index \"$SLURM_ARRAY_TASK_ID\" --results \(results) --set training.threads=2 --set 'model.hidden=[8, 4]'"] {
+                     "/opt/untangle run \(snapshot) --index \"$SLURM_ARRAY_TASK_ID\" --results \(results) --set training.threads=2 --set 'model.hidden=[8, 4]' &",
+                     // preemption: a warning signal before the time limit, passed on to the run, and a requeue on status 76
+                     "#SBATCH --signal=B:USR1@180", "#SBATCH --requeue", "trap 'kill -USR1 \"$child\" 2>/dev/null' USR1",
+                     "if [ \"$status\" -eq 76 ]; then", "scontrol requeue \"$SLURM_JOB_ID\""] {
             #expect(script.contains(line), "missing: \(line)\n\(script)")
         }
         #expect(SweepExecutor.compactRanges([5, 0, 1, 2, 7, 8]) == "0-2,5,7-8")

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+/// What a user sees when a run is interrupted, busy, unfinished or asked twice — through the binary.
+@Suite struct TrustCLITests {
+    /// A config for a small MLP run that takes a few seconds, checkpointing every 100 steps.
+    func config(in dir: String, steps: Int) throws -> String {
+        let path = dir + "/preempt-\(steps).toml"
+        try """
+        [experiment]
+        name = "preempt"
+        [model]
+        architecture = "mlp"
+        hidden = [32]
+        latents = 3
+        [training]
+        steps = \(steps)
+        batch_size = 16
+        threads = 1
+        checkpoint_every = 100
+        log_every = 20
+        [evaluation]
+        held_out = 16
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func temporary(_ name: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-\(name)-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Starts `untangle` with `arguments`; the caller waits for it.
+    func start(_ arguments: [String], output: String) throws -> Process {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    func onlyRun(in root: String) throws -> String {
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: root + "/preempt").first)
+        return root + "/preempt/" + name
+    }
+
+    @Test(arguments: ["SIGTERM", "SIGUSR1"])
+    func aSignalCheckpointsStopsWith76AndTheResumeIsBitIdentical(signalName: String) throws {
+        let dir = try temporary("preempt")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let steps = 1500
+        let path = try config(in: dir, steps: steps)
+        // The uninterrupted reference.
+        #expect(try CLI.run(["train", "--config", path, "--results", dir + "/whole"]).status == 0)
+        // The same run, stopped by a signal soon after its first checkpoint, then resumed.
+        let log = dir + "/stopped.log"
+        let process = try start(["train", "--config", path, "--results", dir + "/stopped"], output: log)
+        let deadline = Date().addingTimeInterval(120)
+        var run: String?
+        while Date() < deadline, process.isRunning {
+            if let r = try? onlyRun(in: dir + "/stopped"),
+               (try? FileManager.default.contentsOfDirectory(atPath: r + "/checkpoints"))?.isEmpty == false { run = r; break }
+            usleep(5_000)
+        }
+        let stopped = try #require(run, "no checkpoint appeared: \(String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self))")
+        kill(process.processIdentifier, signalName == "SIGTERM" ? SIGTERM : SIGUSR1)
+        process.waitUntilExit()
+        let output = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+        // 1,500 steps take ~20 s and the signal comes right after the first checkpoint (step 100): a run
+        // that finishes anyway has ignored it.
+        #expect(process.terminationStatus == 76, "\(output)")
+        #expect(output.contains("stopped by \(signalName) after step"), "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: stopped + "/metrics.json"))
+        let (resumed, resumedOutput) = try CLI.run(["train", "--config", path, "--results", dir + "/stopped", "--resume"])
+        #expect(resumed == 0, "\(resumedOutput)")
+        let whole = try onlyRun(in: dir + "/whole")
+        #expect(FileManager.default.contents(atPath: whole + "/model.safetensors") == FileManager.default.contents(atPath: stopped + "/model.safetensors"))
+        let losses = { (run: String) in
+            try String(contentsOfFile: run + "/log.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").dropLast(2) }
+        }
+        #expect(try losses(whole) == losses(stopped), "log.csv differs after a stop between log rows")
+    }
+
+    @Test func stagesOnARunAnotherProcessTrainsExit75NamingIt() throws {
+        let dir = try temporary("busy")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = try config(in: dir, steps: 200_000)
+        let process = try start(["train", "--config", path, "--results", dir], output: dir + "/train.log")
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        var run: String?
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, run == nil {
+            if let r = try? onlyRun(in: dir), FileManager.default.fileExists(atPath: r + "/log.csv") { run = r }
+            usleep(10_000)
+        }
+        let busy = try #require(run)
+        for command in [["evaluate", busy], ["probe", busy], ["report", busy], ["traverse", busy, "--allow-unfinished"],
+                        ["train", "--config", path, "--results", dir, "--resume"]] {
+            let (status, output) = try CLI.run(command)
+            #expect(status == 75, "\(command): \(output)")
+            #expect(output.contains("pid \(process.processIdentifier)") && output.contains("train"), "\(command): \(output)")
+        }
+    }
+
+    @Test func unfinishedRunsAreRefusedWithTheWayToFinishThem() throws {
+        let dir = try temporary("unfinished")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = try config(in: dir, steps: 100_000)
+        let process = try start(["train", "--config", path, "--results", dir], output: dir + "/train.log")
+        var run: String?
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, run == nil {
+            if let r = try? onlyRun(in: dir), (try? FileManager.default.contentsOfDirectory(atPath: r + "/checkpoints"))?.isEmpty == false { run = r }
+            usleep(10_000)
+        }
+        kill(process.processIdentifier, SIGKILL) // as a crash or an OOM kill would
+        process.waitUntilExit()
+        let unfinished = try #require(run)
+        let (status, output) = try CLI.run(["evaluate", unfinished, "--metrics", "mig"])
+        #expect(status == 1 && output.contains("training has not finished") && output.contains("--resume") && !output.contains("USAGE"), "\(output)")
+        let (look, lookOutput) = try CLI.run(["traverse", unfinished, "--allow-unfinished", "--steps", "3"])
+        #expect(look == 0, "\(lookOutput)")
+    }
+
+    @Test func askingTwiceOrForZeroThreadsIsAClearErrorWithoutUsage() throws {
+        let (dir, run) = try CLI.tinyRun("twice", steps: 4)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try CLI.run(["evaluate", run, "--metrics", "mig", "--train", "100", "--eval", "50"]).status == 0)
+        let (again, message) = try CLI.run(["evaluate", run, "--metrics", "mig"])
+        #expect(again == 1 && message.contains("--overwrite") && !message.contains("USAGE"), "\(message)")
+        for command in ["report", "traverse", "probe", "evaluate"] {
+            let (status, output) = try CLI.run([command, run, "--threads", "0"])
+            #expect(status == 64 && output.contains("--threads must be positive"), "\(command): \(output)")
+        }
+    }
+}
