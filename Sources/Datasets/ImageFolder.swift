@@ -5,14 +5,16 @@ import TensorCore
 /// A directory of PNG images (grey or RGB, any bit depth) with an optional CSV of
 /// labels and attributes, read with libpng.
 ///
-/// - Files: every `*.png` directly in the directory, sorted by name.
+/// - Files: every `*.png` in the directory and its subdirectories (hidden ones skipped), by
+///   relative path, sorted.
 /// - Channels: grey if all images are grey, else RGB (grey images are replicated).
 /// - Size: all images must share one size, unless `resize` is set; then each is
 ///   centre-cropped to its largest centred square and resampled to `size × size`
 ///   by exact area weighting (a box filter: averages when shrinking, close to
 ///   nearest-neighbour when enlarging).
 /// - CSV: a header row; the column `file` (or `filename`, `image`, else the first)
-///   names the PNG; every other column is an attribute. With `labelColumn`, that
+///   names the PNG by its relative path (`sub/x.png`; a unique case-insensitive match
+///   counts); every other column is an attribute. With `labelColumn`, that
 ///   column's distinct values (sorted) become the class labels. Every image needs a
 ///   row and a non-empty label.
 public struct ImageFolder: LabeledDataset {
@@ -24,6 +26,8 @@ public struct ImageFolder: LabeledDataset {
     public let attributes: [String: [String]]
     /// Label class names (sorted distinct values of the label column); empty without labels.
     public let labelNames: [String]
+    /// The CSV column the labels come from, if any (never an annotation factor).
+    public let labelColumn: String?
     private let labels: [Int]
     private let pixels: [UInt8]
 
@@ -34,8 +38,9 @@ public struct ImageFolder: LabeledDataset {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DataError(directory, "no such directory")
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
-            .filter { $0.lowercased().hasSuffix(".png") }.sorted()
+        // Every PNG in the directory and its subdirectories (hidden ones skipped), as relative paths.
+        let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? [])
+            .filter { $0.lowercased().hasSuffix(".png") && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }.sorted()
         guard !files.isEmpty else { throw DataError(directory, "contains no .png files") }
         var images: [RasterImage] = []
         for file in files {
@@ -63,6 +68,7 @@ public struct ImageFolder: LabeledDataset {
         self.imageShape = [channels, first.height, first.width]
         self.files = files
         self.pixels = pixels
+        self.labelColumn = labelColumn
 
         guard let labelsCSV else {
             if let labelColumn { throw DataError(directory, "label column '\(labelColumn)' given without a labels CSV") }
@@ -72,18 +78,33 @@ public struct ImageFolder: LabeledDataset {
         let table = try CSVTable(path: labelsCSV)
         let keyColumn = ["file", "filename", "image"].first { table.header.contains($0) } ?? table.header[0]
         let keyIndex = table.header.firstIndex(of: keyColumn)!
+        // A row names its image by relative path ("sub/x.png", "./x.png", "sub\\x.png"); when no file
+        // has exactly that name, a unique case-insensitive match counts (spreadsheets and file
+        // systems disagree about case), an ambiguous one is an error.
+        let fileSet = Set(files)
+        var byLowercase: [String: [String]] = [:]
+        for file in files { byLowercase[file.lowercased(), default: []].append(file) }
+        func file(named raw: String, line: Int) throws -> String {
+            var name = raw.replacingOccurrences(of: "\\", with: "/")
+            while name.hasPrefix("./") { name.removeFirst(2) }
+            if fileSet.contains(name) { return name }
+            let matches = byLowercase[name.lowercased()] ?? []
+            guard matches.count == 1 else {
+                throw DataError(labelsCSV, matches.isEmpty ? "line \(line): '\(raw)' names no PNG in \(directory)"
+                                : "line \(line): '\(raw)' matches \(matches.joined(separator: " and ")) when case is ignored; name one exactly")
+            }
+            return matches[0]
+        }
         var rowOf: [String: Int] = [:]
         for (r, row) in table.rows.enumerated() {
-            if let earlier = rowOf[row[keyIndex]] {
-                guard table.rows[earlier] == row else {
-                    throw DataError(labelsCSV, "lines \(earlier + 2) and \(r + 2) give image '\(row[keyIndex])' different values; keep one row per image")
+            let name = try file(named: row[keyIndex], line: r + 2)
+            if let earlier = rowOf[name] {
+                guard zip(table.rows[earlier], row).enumerated().allSatisfy({ $0.offset == keyIndex || $0.element.0 == $0.element.1 }) else {
+                    throw DataError(labelsCSV, "lines \(earlier + 2) and \(r + 2) give image '\(name)' different values; keep one row per image")
                 }
                 continue // an identical repeated row is harmless
             }
-            rowOf[row[keyIndex]] = r
-        }
-        for name in rowOf.keys where !files.contains(name) {
-            throw DataError(labelsCSV, "row for '\(name)' names no PNG in \(directory)")
+            rowOf[name] = r
         }
         var attributes: [String: [String]] = [:]
         for (c, column) in table.header.enumerated() where c != keyIndex {

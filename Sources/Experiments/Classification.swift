@@ -81,7 +81,7 @@ extension TrainedRun {
     /// single-class set.
     func split(_ data: any ImageDataset, labels labelOf: (Int) -> Int, classNames: [String], trainCount: Int, testCount: Int,
                seed: UInt64) throws -> (train: [Int], test: [Int], rule: String) {
-        var rng = RandomGenerator(seed: seed).fork(0xC1A5)
+        var rng = RandomStream.classificationSplit.generator(seed: seed)
         let train: [Int], test: [Int], rule: String
         if data.count >= trainCount + testCount {
             var seen = Set<Int>(), indices: [Int] = []

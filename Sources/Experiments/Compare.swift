@@ -184,7 +184,7 @@ extension TrainedRun {
         let original = methods.map { $0.1(images) }
         let saved = cnn.parameters.map(\.value)
         defer { for (p, v) in zip(cnn.parameters, saved) { p.value = v } }
-        var rng = RandomGenerator(seed: seed).fork(0x5A17)
+        var rng = RandomStream.saliency.generator(seed: seed)
         let plane = images.shape[2] * images.shape[3], n = images.shape[0]
         var lines = ["randomised_down_to,method,spearman,ssim,passes"]
         for (stage, layer) in ["cnn.out", "cnn.fc", "cnn.conv3", "cnn.conv2", "cnn.conv1"].enumerated() {

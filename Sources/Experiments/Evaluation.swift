@@ -45,6 +45,9 @@ extension TrainedRun {
     /// encoded sample (`encode-sample` in the seconds).
     public func evaluate(_ metrics: [Metric], trainCount: Int = 10_000, evalCount: Int = 5_000, batchSize: Int = 64,
                          seed: UInt64 = 0) throws -> (values: [(String, Double)], seconds: [(String, Double)]) {
+        if !(dataset is any GroundTruthDataset), let factors = annotationFactors {
+            return try evaluateOnAnnotations(metrics, factors: factors, seed: seed)
+        }
         let data = try groundTruth()
         var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed)
         evaluator.trainCount = trainCount
@@ -63,13 +66,114 @@ extension TrainedRun {
         return (values, seconds)
     }
 
-    /// Names the latents: by ground truth when the data set has factors, else by image
-    /// properties along traversals; `renames` (latent → name) override. Writes
-    /// `mi_matrix.csv` (ground truth only) and `factors.json` into the run directory.
+    /// The training and evaluation point counts ``evaluate(_:trainCount:evalCount:batchSize:seed:)``
+    /// really uses: the requested ones, or for an annotated image folder ⅔ and ⅓ of its images
+    /// that have a value in every annotation column (what `evaluation.json` records).
+    public func evaluationPoints(train: Int, eval: Int) -> (train: Int, eval: Int) {
+        guard !(dataset is any GroundTruthDataset), let factors = annotationFactors else { return (train, eval) }
+        let complete = (0..<dataset.count).filter { i in factors.allSatisfy { $0.classes[i] != nil } }.count
+        return (complete * 2 / 3, complete - complete * 2 / 3)
+    }
+
+    /// The sample-based metrics on an annotated image folder: every image with a value in every
+    /// annotation column, encoded once, shuffled with `seed`, ⅔ training and ⅓ evaluation points
+    /// (dlib's 10,000 / 5,000 ratio). The BetaVAE and FactorVAE scores need a factor grid to
+    /// draw from and are refused.
+    func evaluateOnAnnotations(_ metrics: [Metric], factors: [AnnotatedFactor], seed: UInt64) throws
+        -> (values: [(String, Double)], seconds: [(String, Double)]) {
+        if let grid = metrics.first(where: { $0.need == .evaluator }) {
+            throw ConfigError("--metrics \(grid.name)", "needs a factor grid to sample from (dsprites, lesions); on an annotated folder use the sample-based metrics (\(MetricRegistry.all.filter { $0.need == .sample }.map(\.name).joined(separator: ", ")))")
+        }
+        let start = Date()
+        var rng = RandomStream.annotationMetrics.generator(seed: seed)
+        var complete = (0..<dataset.count).filter { i in factors.allSatisfy { $0.classes[i] != nil } }
+        guard complete.count >= 30 else {
+            throw ConfigError(config.dataset, "only \(complete.count) images have a value in every annotation column (\(factors.map(\.name).joined(separator: ", "))); the metrics need at least 30")
+        }
+        complete.shuffle(using: &rng)
+        let codes = encodeMeans(dataset.images(complete))
+        let z = codes.shape[1]
+        let rows = complete.indices.map { Array(codes.scalars[($0 * z)..<(($0 + 1) * z)]) }
+        let classes = complete.map { i in factors.map { $0.classes[i]! } }
+        let cut = complete.count * 2 / 3
+        let sample = CodeSample(trainCodes: Array(rows[..<cut]), trainFactors: Array(classes[..<cut]), evalCodes: Array(rows[cut...]),
+                                evalFactors: Array(classes[cut...]), classCounts: factors.map(\.classCount))
+        var seconds = [("encode-sample", Date().timeIntervalSince(start))], values: [(String, Double)] = []
+        let inputs = MetricInputs(sample: sample, klPerLatent: metrics.contains { $0.need == .klPerLatent } ? klPerLatent() : nil, seed: seed)
+        for metric in metrics {
+            let t = Date()
+            values += metric.scores(inputs)
+            seconds.append((metric.name, Date().timeIntervalSince(t)))
+        }
+        return (values, seconds)
+    }
+
+    /// The annotation factors of an image folder's CSV (``ImageFolder/annotations``), nil for
+    /// other data sets or a folder without usable columns.
+    public var annotationFactors: [AnnotatedFactor]? {
+        guard let folder = dataset as? ImageFolder else { return nil }
+        let factors = folder.annotations.factors
+        return factors.isEmpty ? nil : factors
+    }
+
+    /// One line per CSV column: used as a factor (classes, missing cells) or skipped and why.
+    public func annotationSummary() -> String? {
+        guard let folder = dataset as? ImageFolder, !folder.attributes.isEmpty else { return nil }
+        let (factors, skipped) = folder.annotations
+        var lines = factors.map { f in
+            "  \(f.name): \(f.isNumeric ? "numeric" : "categorical"), \(f.classCount) classes\(f.missing > 0 ? ", \(f.missing) of \(folder.count) cells missing (left out)" : "")"
+        }
+        lines += skipped.map { "  \($0.column): not used (\($0.reason))" }
+        return "annotation columns:\n" + lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `MI[latent][factor]` (nats) and each factor's entropy between the codes of the folder's
+    /// images (all of them, or `points` drawn with `seed`) and its annotation factors; each
+    /// factor on the images where it is present, latents discretised into 20 bins there.
+    func annotationInformation(_ factors: [AnnotatedFactor], points: Int, seed: UInt64) -> (mi: [[Double]], entropies: [Double]) {
+        var rng = RandomStream.annotationProbe.generator(seed: seed)
+        var indices = Array(0..<dataset.count)
+        if indices.count > points { indices.shuffle(using: &rng); indices = Array(indices.prefix(points)).sorted() }
+        var codes: [[Float]] = []
+        for start in stride(from: 0, to: indices.count, by: 256) {
+            let means = encodeMeans(dataset.images(Array(indices[start..<min(indices.count, start + 256)])))
+            let z = means.shape[1]
+            for i in 0..<means.shape[0] { codes.append(Array(means.scalars[(i * z)..<((i + 1) * z)])) }
+        }
+        var mi = [[Double]](repeating: [Double](repeating: 0, count: factors.count), count: config.latentCount)
+        var entropies: [Double] = []
+        for (f, factor) in factors.enumerated() {
+            let rows = indices.indices.filter { factor.classes[indices[$0]] != nil }
+            let classes = rows.map { factor.classes[indices[$0]]! }
+            entropies.append(rows.isEmpty ? 0 : Information.entropy(classes))
+            guard rows.count > 1 else { continue }
+            for l in 0..<config.latentCount {
+                mi[l][f] = Information.mutualInformation(Information.discretize(rows.map { codes[$0][l] }), classes)
+            }
+        }
+        return (mi, entropies)
+    }
+
+    /// Writes `RUN/mi_matrix.csv`: one row per latent, one column per factor (nats).
+    func writeMutualInformation(_ mi: [[Double]], factorNames: [String]) throws {
+        var csv = "latent," + factorNames.joined(separator: ",") + "\n"
+        for (l, row) in mi.enumerated() { csv += "z\(l)," + row.map { String(format: "%.6f", $0) }.joined(separator: ",") + "\n" }
+        try AtomicFile.write(csv, to: (run.path as NSString).appendingPathComponent("mi_matrix.csv"))
+    }
+
+    /// Names the latents: by ground truth when the data set has factors, by the user's own
+    /// annotations when an image folder's CSV has usable columns (``annotationSummary()`` says
+    /// which), else by image properties along traversals; `renames` (latent → name) override.
+    /// Writes `mi_matrix.csv` (factors or annotations) and `factors.json` into the run directory.
     public func probe(renames: [Int: String] = [:], points: Int = 10_000, seed: UInt64 = 0) throws -> [LatentName] {
         let kl = klPerLatent()
         var names: [LatentName]
-        if let data = dataset as? any GroundTruthDataset {
+        if let factors = annotationFactors {
+            let (mi, entropies) = annotationInformation(factors, points: points, seed: seed)
+            names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: entropies, factorNames: factors.map(\.name), kl: kl)
+            for k in names.indices { names[k].source = "annotation" }
+            try writeMutualInformation(mi, factorNames: factors.map(\.name))
+        } else if let data = dataset as? any GroundTruthDataset {
             var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed)
             evaluator.trainCount = points
             evaluator.evalCount = 1
@@ -78,9 +182,7 @@ extension TrainedRun {
             let factorNames = data.factors.map(\.name)
             names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: sample.factorEntropies(),
                                                  factorNames: factorNames, kl: kl)
-            var csv = "latent," + factorNames.joined(separator: ",") + "\n"
-            for (l, row) in mi.enumerated() { csv += "z\(l)," + row.map { String(format: "%.6f", $0) }.joined(separator: ",") + "\n" }
-            try AtomicFile.write(csv, to: (run.path as NSString).appendingPathComponent("mi_matrix.csv"))
+            try writeMutualInformation(mi, factorNames: factorNames)
         } else {
             let values = (0..<11).map { -2 + 0.4 * Double($0) }
             let bases = encodeMeans(heldOutImages(8))
@@ -98,7 +200,16 @@ extension TrainedRun {
                     }
                 }
             }
-            names = LatentNaming.fromTraversals(properties: properties, propertyNames: ImageProperties.names, values: values, kl: kl)
+            // Each property's spread over real images puts the properties on one scale.
+            let real = heldOutImages(256).mean(axisChannels: dataset.imageShape[0])
+            let measured = (0..<256).map { ImageProperties.measure(real.scalars[($0 * h * w)..<(($0 + 1) * h * w)], height: h, width: w) }
+            let scales = ImageProperties.names.indices.map { k -> Double in
+                let column = measured.map { $0[k] }
+                let mean = column.reduce(0, +) / Double(column.count)
+                return (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(column.count)).squareRoot()
+            }
+            names = LatentNaming.fromTraversals(properties: properties, propertyNames: ImageProperties.names, values: values,
+                                                scales: scales, kl: kl)
         }
         for (latent, name) in renames {
             guard latent >= 0 && latent < names.count else { throw ConfigError("--rename \(latent)=\(name)", "no latent z\(latent)") }

@@ -110,8 +110,9 @@ public struct RunPipeline {
             stage = "evaluate"
             let (values, seconds) = try trained.evaluate(stages.metrics, trainCount: stages.trainPoints, evalCount: stages.evalPoints,
                                                          seed: 0)
+            let points = trained.evaluationPoints(train: stages.trainPoints, eval: stages.evalPoints)
             _ = try trained.writeEvaluation(values: values, seconds: seconds,
-                                            settings: ["train_points": stages.trainPoints, "eval_points": stages.evalPoints,
+                                            settings: ["train_points": points.train, "eval_points": points.eval,
                                                        "batch_size": 64, "seed": 0])
             log("evaluate: \(values.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")) (\(elapsed()))")
         }
@@ -140,8 +141,9 @@ public struct RunPipeline {
 
     /// Fails before any work when a stage cannot run on the data set.
     private func checkStagesFit(_ data: any ImageDataset) throws {
-        if !stages.metrics.isEmpty && !(data is any GroundTruthDataset) {
-            throw ConfigError(config.dataset, "evaluation.metrics need ground-truth factors (dsprites, lesions); remove them for this data set")
+        let annotated = (data as? ImageFolder).map { !$0.annotations.factors.isEmpty } ?? false
+        if !stages.metrics.isEmpty && !(data is any GroundTruthDataset) && !annotated {
+            throw ConfigError(config.dataset, "evaluation.metrics need ground-truth factors (dsprites, lesions, or an image folder's CSV annotation columns); remove them for this data set")
         }
         if stages.classify, (data as? any LabeledDataset)?.labelNames.count != 2 {
             throw ConfigError(config.dataset, "explanation.classify needs a labelled data set with two classes (lesions, images:DIR?labels=…)")

@@ -60,7 +60,7 @@ public struct TrainedRun {
 
     /// Held-out images (the stream `metrics.json` is computed on): `[n, C, H, W]`.
     public func heldOutImages(_ n: Int) -> Tensor {
-        var rng = RandomGenerator(seed: config.seed).fork(0xE7A1)
+        var rng = RandomStream.heldOut.generator(seed: config.seed)
         return dataset.sampleBatch(n, rng: &rng)
     }
 

@@ -111,7 +111,7 @@ public final class Trainer {
             discriminator = nil
             discriminatorAdam = nil
         }
-        rng = RandomGenerator(seed: config.seed).fork(1)
+        rng = RandomStream.training.generator(seed: config.seed)
     }
 
     var extraName: String { config.objective.extraTermName }
@@ -415,7 +415,7 @@ public final class Trainer {
 
     /// ELBO parts on `evaluation.held_out` images drawn from a stream separate from training.
     public func evaluateHeldOut() -> HeldOutMetrics {
-        var heldOutRNG = RandomGenerator(seed: config.seed).fork(0xE7A1)
+        var heldOutRNG = RandomStream.heldOut.generator(seed: config.seed)
         var sums = [Double](repeating: 0, count: 3 + config.latentCount)
         var seen = 0
         while seen < config.heldOut {

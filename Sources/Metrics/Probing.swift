@@ -97,21 +97,47 @@ public enum LatentNaming {
     }
 
     /// Without ground truth: `properties[latent][property][step]` measured on decoded
-    /// traversals at `values[step]`; a latent is named after the property with the highest
-    /// |Spearman ρ| along its traversal if |ρ| ≥ 0.8, else `unnamed` (`inactive` by KL).
+    /// traversals at `values[step]`, and `scales[property]`, the property's spread over real
+    /// images (its standard deviation), which puts the properties on one scale.
+    ///
+    /// Concretely, for each property k: the effect Δ_k = (max − min of the curve) / scale_k, counted
+    /// only when the curve is monotone (|Spearman ρ| ≥ 0.8). A latent is named after property b when
+    /// Δ_b ≥ ``minimumVisibleEffect`` (it visibly changes, by half the property's natural spread
+    /// or more) and the runner-up Δ ≤ ``maximumRunnerUpRatio`` · Δ_b (one property clearly dominates);
+    /// a near-tie is reported as `mixed(b,c)`; nothing visible is `unnamed`; `inactive` by KL.
+    /// `share` is Δ_b / Σ Δ, `gap` the share minus the runner-up's. Properties with no spread in
+    /// the data (scale 0) are skipped.
     public static func fromTraversals(properties: [[[Double]]], propertyNames: [String], values: [Double],
-                                      kl: [Double]) -> [LatentName] {
+                                      scales: [Double], kl: [Double]) -> [LatentName] {
         properties.enumerated().map { latent, perProperty in
-            let rho = perProperty.map { abs(spearman($0, values)) }
-            let order = rho.indices.sorted { rho[$0] > rho[$1] }
-            let best = order[0]
-            let gap = rho[best] - (order.count > 1 ? rho[order[1]] : 0)
-            let name = kl[latent] <= activeKL ? "inactive" : (rho[best] >= 0.8 ? propertyNames[best] : "unnamed")
-            return LatentName(latent: latent, name: name, kl: kl[latent], bestFactor: propertyNames[best], share: rho[best],
-                              gap: gap, runnerUp: order.count > 1 ? propertyNames[order[1]] : nil,
-                              runnerUpShare: order.count > 1 ? rho[order[1]] : nil, source: "traversal")
+            let effects = perProperty.enumerated().map { k, curve -> Double in
+                guard scales[k] > 1e-12, abs(spearman(curve, values)) >= 0.8,
+                      let lo = curve.min(), let hi = curve.max() else { return 0 }
+                return (hi - lo) / scales[k]
+            }
+            let order = effects.indices.sorted { effects[$0] > effects[$1] || (effects[$0] == effects[$1] && $0 < $1) }
+            let best = order[0], second = order.count > 1 ? order[1] : nil
+            let total = effects.reduce(0, +)
+            let share = total > 0 ? effects[best] / total : 0
+            let secondShare = second.map { total > 0 ? effects[$0] / total : 0 }
+            let name: String
+            if kl[latent] <= activeKL {
+                name = "inactive"
+            } else if effects[best] < minimumVisibleEffect {
+                name = "unnamed"
+            } else if let second, effects[second] > maximumRunnerUpRatio * effects[best] {
+                name = "mixed(\(propertyNames[best]),\(propertyNames[second]))"
+            } else {
+                name = propertyNames[best]
+            }
+            return LatentName(latent: latent, name: name, kl: kl[latent], bestFactor: propertyNames[best], share: share,
+                              gap: share - (secondShare ?? 0), runnerUp: second.map { propertyNames[$0] },
+                              runnerUpShare: secondShare, source: "traversal")
         }
     }
+
+    /// The smallest traversal effect that names a latent: half the property's spread in the data.
+    public static let minimumVisibleEffect = 0.5
 }
 
 /// Measurable properties of a grey image (intensities as mass), for naming latents
@@ -121,7 +147,8 @@ public enum ImageProperties {
     public static let names = ["centroidX", "centroidY", "area", "meanIntensity", "orientation", "eccentricity"]
 
     /// For an `h × w` image (row-major, values ≥ 0; channels averaged beforehand): centroid
-    /// x and y (pixels), area (Σ intensity), mean intensity, orientation of the principal
+    /// x and y (pixels, intensity-weighted), area (pixels brighter than half the image's maximum:
+    /// extent, unchanged when only the brightness changes), mean intensity, orientation of the principal
     /// axis from the second central moments `½·atan2(2μ₁₁, μ₂₀ − μ₀₂)` (radians), and
     /// eccentricity `√(1 − λ₂/λ₁)` of the moment ellipse.
     public static func measure(_ pixels: ArraySlice<Float>, height h: Int, width w: Int) -> [Double] {
@@ -142,6 +169,8 @@ public enum ImageProperties {
         let common = ((mu20 - mu02) * (mu20 - mu02) + 4 * mu11 * mu11).squareRoot()
         let l1 = (mu20 + mu02 + common) / 2, l2 = (mu20 + mu02 - common) / 2
         let eccentricity = l1 > 0 ? (max(0, 1 - l2 / l1)).squareRoot() : 0
-        return [cx, cy, m, m / Double(h * w), 0.5 * atan2(2 * mu11, mu20 - mu02), eccentricity]
+        let peak = Double(pixels.max() ?? 0)
+        let area = Double(pixels.filter { Double($0) > 0.5 * peak }.count)
+        return [cx, cy, area, m / Double(h * w), 0.5 * atan2(2 * mu11, mu20 - mu02), eccentricity]
     }
 }

@@ -163,6 +163,9 @@ public enum Safetensors {
     static func verifyChecksums(_ data: Data, dataStart: Int, spans: [(begin: Int, end: Int, name: String)],
                                 shapes: [String: [Int]], metadata: [String: String], path: String) throws {
         guard let expectedWhole = metadata[checksumKey] else {
+            if metadata.keys.contains(where: { $0.hasPrefix(checksumKey + ".") }) { // per-tensor checksums without the whole one
+                throw FormatError(path: path, problem: "the metadata lost its '\(checksumKey)' entry but keeps per-tensor checksums: the header is corrupt")
+            }
             FileHandle.standardError.write(Data("note: \(path) carries no checksum (written before checksums were added, or by another tool); loaded unverified\n".utf8))
             return
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Experiments
 import Foundation
 import Metrics
@@ -33,13 +34,20 @@ struct Evaluate: ParsableCommand {
         if FileManager.default.fileExists(atPath: existing) && !overwrite {
             throw CommandFailure("\(existing) exists; pass --overwrite to compute it again")
         }
-        let (values, seconds) = try trained.evaluate(try MetricRegistry.parseOption(metrics), trainCount: train, evalCount: evalCount,
+        var chosen = try MetricRegistry.parseOption(metrics)
+        if metrics == "all", trained.annotationFactors != nil, !(trained.dataset is any GroundTruthDataset) {
+            chosen = chosen.filter { $0.need != .evaluator }
+            print("annotated image folder: the BetaVAE and FactorVAE scores need a factor grid; computing \(chosen.map(\.name).joined(separator: ", "))")
+        }
+        let (values, seconds) = try trained.evaluate(chosen, trainCount: train, evalCount: evalCount,
                                                      batchSize: batch, seed: seed)
         for (name, value) in values { print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", value)) }
         let total = seconds.reduce(0) { $0 + $1.1 }
         print(String(format: "time: %.1f s (%@)", total, seconds.map { String(format: "%@ %.1f", $0.0, $0.1) }.joined(separator: ", ")))
+        let points = trained.evaluationPoints(train: train, eval: evalCount)
+        if points != (train, evalCount) { print("on the annotated images: \(points.train) training and \(points.eval) evaluation points") }
         let path = try trained.writeEvaluation(values: values, seconds: seconds,
-                                               settings: ["train_points": train, "eval_points": evalCount, "batch_size": batch, "seed": Int(seed)])
+                                               settings: ["train_points": points.train, "eval_points": points.eval, "batch_size": batch, "seed": Int(seed)])
         print("wrote \(path)")
     }
 }
@@ -50,8 +58,11 @@ struct Probe: ParsableCommand {
         discussion: """
         With ground truth a latent is named after the factor with the highest MI (nats) when that factor holds \
         ≥ 50 % of the latent's MI, the runner-up ≤ half the best, and the latent carries ≥ 10 % of the factor's \
-        entropy (else mixed(a,b), or unnamed); a factor named by n latents reads "posX (1 of n)"; without, after the image property \
-        (centroid, area, intensity, orientation, eccentricity) with |Spearman ρ| ≥ 0.8 along its traversal. \
+        entropy (else mixed(a,b), or unnamed); a factor named by n latents reads "posX (1 of n)". An image folder's CSV \
+        columns (other than the label) are ground truth the same way — numbers binned, empty cells left out; probe lists \
+        which it used. Without either, after the image property (centroid, area, intensity, orientation, eccentricity) \
+        that changes monotonically along the traversal by ≥ ½ its spread in the data and ≥ 2× any other (a near-tie is \
+        mixed(a,b)). \
         Latents with KL ≤ 0.01 nats are inactive. --rename 3=x-position overrides.
         """)
 
@@ -82,6 +93,7 @@ struct Probe: ParsableCommand {
     func run() throws {
         threading.apply()
         let trained = try target.open()
+        if let summary = trained.annotationSummary() { print(summary, terminator: "") }
         let names = try trained.probe(renames: try renames, points: points)
         print(TrainedRun.nameTable(names), terminator: "")
         print("wrote \(target.file("factors.json"))")

@@ -159,6 +159,23 @@ func pngClaiming(width: Int, height: Int, claimed: (Int, Int)) throws -> String 
         #expect(try ImageFolder(directory: folder, labelsCSV: folder + "/labels.csv", labelColumn: "label").labelNames == ["0", "1"])
     }
 
+    @Test func csvNamesImagesInSubfoldersAndDifferentCase() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("folder-sub-\(UUID())").path
+        for name in ["scans/A.png", "scans/b.png", "other/c.PNG", ".hidden/d.png"] {
+            try PNGFile.write(RasterImage(width: 4, height: 4, channels: 1, pixels: [UInt8](repeating: 5, count: 16)), to: folder + "/" + name)
+        }
+        try "file,label\n./scans/a.png,0\nscans\\B.png,1\nother/c.PNG,1\n".write(toFile: folder + "/labels.csv", atomically: true, encoding: .utf8)
+        let data = try ImageFolder(directory: folder, labelsCSV: folder + "/labels.csv", labelColumn: "label")
+        #expect(data.files == ["other/c.PNG", "scans/A.png", "scans/b.png"], "hidden folders skipped, sub-folders read")
+        #expect((0..<3).map(data.label(of:)) == [1, 0, 1])
+        // Two files that differ only in case make a case-insensitive name ambiguous.
+        try PNGFile.write(RasterImage(width: 4, height: 4, channels: 1, pixels: [UInt8](repeating: 5, count: 16)), to: folder + "/scans/a.png")
+        try "file,label\nSCANS/A.PNG,0\nscans/a.png,0\nscans/b.png,1\nother/c.PNG,1\n".write(toFile: folder + "/labels.csv", atomically: true, encoding: .utf8)
+        expectDataError("labels.csv", "matches scans/A.png and scans/a.png") {
+            _ = try ImageFolder(directory: folder, labelsCSV: folder + "/labels.csv", labelColumn: "label")
+        }
+    }
+
     @Test func memoryBudgetParsesUnits() {
         #expect(MemoryBudget.parse("8G") == 8 << 30 && MemoryBudget.parse("512m") == 512 << 20 && MemoryBudget.parse("1000") == 1000)
         #expect(MemoryBudget.parse("lots") == nil && MemoryBudget.parse("-1G") == nil && MemoryBudget.parse(nil) == nil)

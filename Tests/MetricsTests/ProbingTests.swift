@@ -58,6 +58,9 @@ import Testing
         for x in 2..<14 { image[7 * 16 + x] = 1; image[8 * 16 + x] = 1 } // horizontal bar, rows 7–8
         let p = ImageProperties.measure(image[...], height: 16, width: 16)
         #expect(Swift.abs(p[0] - 7.5) < 1e-9 && Swift.abs(p[1] - 7.5) < 1e-9 && p[2] == 24)
+        let dimmer = image.map { $0 * 0.4 }
+        let q = ImageProperties.measure(dimmer[...], height: 16, width: 16)
+        #expect(q[2] == 24 && Swift.abs(q[3] - 0.4 * p[3]) < 1e-9, "brightness changes the mean intensity, not the area")
         #expect(Swift.abs(p[4]) < 1e-9, "orientation of a horizontal bar is 0")
         #expect(p[5] > 0.9, "a bar is eccentric")
         var disk = [Float](repeating: 0, count: 32 * 32)
@@ -71,8 +74,48 @@ import Testing
         let moving: [[Double]] = [values.map { 10 + $0 }, values.map { _ in 5 }, values.map { sin($0) }]
         let flat: [[Double]] = [values.map { sin($0 * 2) }, values.map { cos($0 * 3) }, values.map { _ in 1 }]
         let names = LatentNaming.fromTraversals(properties: [moving, flat, moving], propertyNames: ["centroidX", "centroidY", "area"],
-                                                values: values, kl: [1, 1, 0])
+                                                values: values, scales: [1, 1, 1], kl: [1, 1, 0])
         #expect(names.map(\.name) == ["centroidX", "unnamed", "inactive"])
+        // Several monotone properties: the largest change in units of the data's spread decides, a near-tie is mixed.
+        let both: [[Double]] = [values.map { 10 + $0 }, values.map { 20 + 0.9 * $0 }, values.map { _ in 1 }]
+        let tie = LatentNaming.fromTraversals(properties: [both], propertyNames: ["centroidX", "centroidY", "area"],
+                                              values: values, scales: [1, 1, 1], kl: [1])
+        #expect(tie[0].name == "mixed(centroidX,centroidY)", "\(tie[0])")
+        let scaled = LatentNaming.fromTraversals(properties: [both], propertyNames: ["centroidX", "centroidY", "area"],
+                                                 values: values, scales: [1, 10, 1], kl: [1])
+        #expect(scaled[0].name == "centroidX", "centroidY moves 9 px against a 10 px spread: small beside x")
         #expect(spearman([1, 2, 3], [10, 20, 35]) == 1 && spearman([1, 2, 3], [3, 2, 1]) == -1)
+    }
+
+    /// Known answers on real images: a synthetic set whose "latent" moves only the x position, only
+    /// the brightness, or nothing, measured and named exactly as `probe` does.
+    @Test func namingFromTraversalsOfSyntheticImages() {
+        let (h, w) = (32, 32)
+        func blob(x: Double, brightness: Double) -> [Float] {
+            (0..<(h * w)).map { i in
+                let (px, py) = (Double(i % w), Double(i / w))
+                return Float(brightness * exp(-((px - x) * (px - x) + (py - 16) * (py - 16)) / 8))
+            }
+        }
+        let values = (0..<11).map { -2 + 0.4 * Double($0) }
+        let curves = { (render: (Double) -> [Float]) -> [[Double]] in
+            let measured = values.map { ImageProperties.measure(render($0)[...], height: h, width: w) }
+            return ImageProperties.names.indices.map { k in measured.map { $0[k] } }
+        }
+        // The data: blobs at x 8…24, brightness 0.3…1.
+        var rng = RandomGenerator(seed: 1)
+        let data = (0..<200).map { _ in
+            ImageProperties.measure(blob(x: 8 + 16 * rng.uniformDouble(), brightness: 0.3 + 0.7 * rng.uniformDouble())[...], height: h, width: w)
+        }
+        let scales = ImageProperties.names.indices.map { k -> Double in
+            let c = data.map { $0[k] }, m = c.reduce(0, +) / Double(c.count)
+            return (c.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(c.count)).squareRoot()
+        }
+        let movesX = curves { v in blob(x: 16 + 3 * v, brightness: 0.7) }
+        let brightens = curves { v in blob(x: 16, brightness: 0.65 + 0.15 * v) }
+        let nothing = curves { _ in blob(x: 16, brightness: 0.7) }
+        let names = LatentNaming.fromTraversals(properties: [movesX, brightens, nothing], propertyNames: ImageProperties.names,
+                                                values: values, scales: scales, kl: [1, 1, 1])
+        #expect(names.map(\.name) == ["centroidX", "meanIntensity", "unnamed"], "\(names)")
     }
 }
