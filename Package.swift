@@ -75,7 +75,8 @@ let package = Package(
         .testTarget(name: "ExplainTests", dependencies: ["TensorCore", "Metrics", "Explain", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["TensorCore", "Plotting", "ImageIO"]),
         .testTarget(name: "MetricsTests", dependencies: ["TensorCore", "Datasets", "Metrics", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "ImageIO", "Experiments", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "ImageIO", "Metrics", "Experiments", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

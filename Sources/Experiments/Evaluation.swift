@@ -43,10 +43,11 @@ extension TrainedRun {
     /// Computes `metrics` (dlib's definitions and defaults unless overridden), returning
     /// ordered (name, value) pairs and per-metric seconds. The sample-based metrics share one
     /// encoded sample (`encode-sample` in the seconds).
+    /// `progress` gets one line per finished step ("mig: 0.3245 (0.0 s)"), as it finishes.
     public func evaluate(_ metrics: [Metric], trainCount: Int = 10_000, evalCount: Int = 5_000, batchSize: Int = 64,
-                         seed: UInt64 = 0) throws -> (values: [(String, Double)], seconds: [(String, Double)]) {
+                         seed: UInt64 = 0, progress: (String) -> Void = { _ in }) throws -> (values: [(String, Double)], seconds: [(String, Double)]) {
         if !(dataset is any GroundTruthDataset), let factors = annotationFactors {
-            return try evaluateOnAnnotations(metrics, factors: factors, seed: seed)
+            return try evaluateOnAnnotations(metrics, factors: factors, seed: seed, progress: progress)
         }
         let data = try groundTruth()
         var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed)
@@ -54,15 +55,22 @@ extension TrainedRun {
         evaluator.evalCount = evalCount
         evaluator.batchSize = batchSize
         var values: [(String, Double)] = [], seconds: [(String, Double)] = []
-        func timed<T>(_ name: String, _ body: () -> T) -> T {
+        func timed<T>(_ name: String, _ body: () -> T, describe: (T) -> String = { _ in "done" }) -> T {
             let start = Date()
-            defer { seconds.append((name, Date().timeIntervalSince(start))) }
-            return body()
+            let result = body()
+            let elapsed = Date().timeIntervalSince(start)
+            seconds.append((name, elapsed))
+            progress(String(format: "%@: %@ (%.1f s)", name, describe(result), elapsed))
+            return result
         }
         var inputs = MetricInputs(evaluator: evaluator, seed: seed)
-        if metrics.contains(where: { $0.need == .sample }) { inputs.sample = timed("encode-sample") { evaluator.codeSample() } }
+        if metrics.contains(where: { $0.need == .sample }) {
+            inputs.sample = timed("encode-sample", { evaluator.codeSample() }, describe: { "\($0.trainCodes.count) + \($0.evalCodes.count) points" })
+        }
         if metrics.contains(where: { $0.need == .klPerLatent }) { inputs.klPerLatent = klPerLatent() }
-        for metric in metrics { values += timed(metric.name) { metric.scores(inputs) } }
+        for metric in metrics {
+            values += timed(metric.name, { metric.scores(inputs) }, describe: { $0.map { String(format: "%@ %.4f", $0.0, $0.1) }.joined(separator: ", ") })
+        }
         return (values, seconds)
     }
 
@@ -79,7 +87,7 @@ extension TrainedRun {
     /// annotation column, encoded once, shuffled with `seed`, ⅔ training and ⅓ evaluation points
     /// (dlib's 10,000 / 5,000 ratio). The BetaVAE and FactorVAE scores need a factor grid to
     /// draw from and are refused.
-    func evaluateOnAnnotations(_ metrics: [Metric], factors: [AnnotatedFactor], seed: UInt64) throws
+    func evaluateOnAnnotations(_ metrics: [Metric], factors: [AnnotatedFactor], seed: UInt64, progress: (String) -> Void) throws
         -> (values: [(String, Double)], seconds: [(String, Double)]) {
         if let grid = metrics.first(where: { $0.need == .evaluator }) {
             throw ConfigError("--metrics \(grid.name)", "needs a factor grid to sample from (dsprites, lesions); on an annotated folder use the sample-based metrics (\(MetricRegistry.all.filter { $0.need == .sample }.map(\.name).joined(separator: ", ")))")
@@ -102,8 +110,11 @@ extension TrainedRun {
         let inputs = MetricInputs(sample: sample, klPerLatent: metrics.contains { $0.need == .klPerLatent } ? klPerLatent() : nil, seed: seed)
         for metric in metrics {
             let t = Date()
-            values += metric.scores(inputs)
+            let scores = metric.scores(inputs)
+            values += scores
             seconds.append((metric.name, Date().timeIntervalSince(t)))
+            progress(String(format: "%@: %@ (%.1f s)", metric.name, scores.map { String(format: "%@ %.4f", $0.0, $0.1) }.joined(separator: ", "),
+                            seconds.last!.1))
         }
         return (values, seconds)
     }

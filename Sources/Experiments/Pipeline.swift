@@ -109,7 +109,7 @@ public struct RunPipeline {
         if !stages.metrics.isEmpty {
             stage = "evaluate"
             let (values, seconds) = try trained.evaluate(stages.metrics, trainCount: stages.trainPoints, evalCount: stages.evalPoints,
-                                                         seed: 0)
+                                                         seed: 0) { log("evaluate: " + $0) }
             let points = trained.evaluationPoints(train: stages.trainPoints, eval: stages.evalPoints)
             _ = try trained.writeEvaluation(values: values, seconds: seconds,
                                             settings: ["train_points": points.train, "eval_points": points.eval,

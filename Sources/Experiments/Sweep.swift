@@ -242,23 +242,15 @@ public struct SweepExecutor {
         try AtomicFile.write(script, to: path)
         log("wrote \(path): \(indices.count) array task\(indices.count == 1 ? "" : "s") (\(SweepExecutor.compactRanges(indices)))")
         guard submit else { return (path, nil) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sbatch", "--parsable", path]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch {
+        let result: ChildProcess.Result
+        do { result = try ChildProcess.run(["sbatch", "--parsable", path]) } catch {
             throw ConfigError("sbatch", "cannot run sbatch (\(error.localizedDescription)); submit \(path) by hand")
         }
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let reason = problem.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ConfigError("sbatch \(path)", reason.isEmpty ? "exit status \(process.terminationStatus) (is Slurm installed and running?)" : reason)
+        guard result.status == 0 else {
+            let reason = result.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ConfigError("sbatch \(path)", reason.isEmpty ? "exit status \(result.status) (is Slurm installed and running?)" : reason)
         }
-        let jobID = text.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        let jobID = result.output.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         let results = resultsRoot == "Results" ? "" : " --results \(resultsRoot)"
         log("submitted job array \(jobID); follow it with `untangle sweep \(plan.source)\(results) --status` or `squeue -j \(jobID)`")
         return (path, jobID)

@@ -63,17 +63,8 @@ public enum Gnuplot {
         }
         try AtomicFile.write(script.replacingOccurrences(of: "set output \(quote(url.lastPathComponent))\n",
                                                          with: "set output \(quote(partialName))\n"), to: partialScript)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gnuplot)
-        process.arguments = [(partialScript as NSString).lastPathComponent]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PlotError.failed(script: scriptPath, message: message) }
+        let result = try ChildProcess.run([gnuplot, (partialScript as NSString).lastPathComponent], in: directory)
+        guard result.status == 0 else { throw PlotError.failed(script: scriptPath, message: result.errors) }
         guard FileManager.default.fileExists(atPath: partial) else { throw PlotError.noOutput(script: scriptPath, expected: output) }
         if output.lowercased().hasSuffix(".png") {
             do {

@@ -125,17 +125,9 @@ struct TrainStep: ParsableCommand {
         guard FileManager.default.fileExists(atPath: reference) else {
             throw ValidationError("reference script not found at \(reference) (pass --reference or --no-torch)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, reference, String(threads), String(steps)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        let result = try ChildProcess.run([python, reference, String(threads), String(steps)])
+        let text = result.combined
+        guard result.status == 0 else {
             throw ValidationError("the PyTorch reference failed (\(python) \(reference)):\n\(text)")
         }
         return text
@@ -189,15 +181,7 @@ struct MetricsBench: ParsableCommand {
             }
         }
         print(String(format: "swift total %.2f s", total))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, reference, codes]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = try ChildProcess.run([python, reference, codes]).combined
         print("reference (numpy/scikit-learn):\n" + output, terminator: "")
         var reference: [String: Double] = [:]
         for line in output.split(separator: "\n") {
