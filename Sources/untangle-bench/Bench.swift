@@ -14,7 +14,7 @@ struct UntangleBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "untangle-bench",
         abstract: "Speed benchmarks for Untangle (run with `swift run -c release untangle-bench …`).",
-        subcommands: [TrainStep.self, DataLoading.self, MetricsBench.self])
+        subcommands: [TrainStep.self, Encode.self, DataLoading.self, MetricsBench.self])
 }
 
 /// Seconds per call of `body`, timed over `repetitions` calls after one warm-up call.
@@ -131,6 +131,51 @@ struct TrainStep: ParsableCommand {
             throw ValidationError("the PyTorch reference failed (\(python) \(reference)):\n\(text)")
         }
         return text
+    }
+}
+
+/// No-grad encoding throughput (mean codes) of the dlib conv encoder against PyTorch's, in
+/// alternating pairs in one run: what metrics, probing, saliency and reports spend their time on.
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Images/s of no-grad encoding (dlib conv encoder, mean codes) vs ../shared/reference/torch_encode_bench.py.",
+        discussion: "Runs --pairs alternating Swift/PyTorch measurements with the same threads, batch and image count; prints each ratio and the median.")
+
+    @Option(help: "Threads (OpenBLAS, Untangle's kernels, torch.set_num_threads).") var threads = 2
+    @Option(help: "Images per measurement.") var images = 20_000
+    @Option(help: "Batch size.") var batch = 256
+    @Option(help: "Alternating Swift/PyTorch pairs.") var pairs = 3
+    @Option(help: "Python interpreter with torch installed.") var python = "python3"
+    @Option(help: "The PyTorch reference script.") var reference = "../shared/reference/torch_encode_bench.py"
+
+    func validate() throws {
+        guard threads >= 1, images >= batch, batch >= 1, pairs >= 1 else { throw ValidationError("threads, batch, pairs ≥ 1 and images ≥ batch") }
+    }
+
+    func run() throws {
+        Parallel.setThreadCount(threads)
+        Memory.keepLargeBuffersResident()
+        print("OpenBLAS: \(BLAS.configuration), threads=\(threads), batch=\(batch), images=\(images)")
+        let model = VAE(architecture: .conv, imageShape: [1, 64, 64], latentCount: 10, seed: 0)
+        var rng = RandomGenerator(seed: 1)
+        let x = rng.uniform([batch, 1, 64, 64]).map { $0 > 0.9 ? 1 : 0 } // Bernoulli(0.1), as the reference
+        func encode() { let tape = Tape(recording: false); _ = model.encoder(tape.constant(x)).mean.value }
+        for _ in 0..<3 { encode() }
+        var ratios: [Double] = []
+        for pair in 1...pairs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var n = 0
+            while n < images { encode(); n += batch }
+            let swiftRate = Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            let output = try ChildProcess.run([python, reference, String(threads), String(images), String(batch)])
+            guard output.status == 0, let torchRate = output.output.components(separatedBy: "images/s=").last
+                .flatMap({ Double($0.prefix { $0.isNumber || $0 == "." }) }) else {
+                throw ValidationError("the PyTorch reference failed (\(python) \(reference)):\n\(output.combined)")
+            }
+            ratios.append(swiftRate / torchRate)
+            print(String(format: "pair %d: swift %.0f images/s, torch %.0f images/s, ratio %.2f", pair, swiftRate, torchRate, swiftRate / torchRate))
+        }
+        print(String(format: "median ratio Swift/PyTorch = %.2f", ratios.sorted()[ratios.count / 2]))
     }
 }
 
