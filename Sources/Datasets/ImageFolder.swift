@@ -29,11 +29,23 @@ public struct ImageFolder: LabeledDataset {
     /// The CSV column the labels come from, if any (never an annotation factor).
     public let labelColumn: String?
     private let labels: [Int]
+    /// All images' bytes when they fit ``residentLimit``; empty when the folder is read lazily.
     private let pixels: [UInt8]
+    private let directory: String
+    private let resize: Int?
+
+    /// The most pixel bytes a folder keeps in memory (128 MiB: 32,000 grey 64×64 images, counted as
+    /// RGB); a larger folder is read lazily, each image decoded when it is sampled, so memory stays
+    /// bounded however many images it holds.
+    public static let residentLimit = 128 << 20
+
+    /// Whether the images are decoded on demand (the folder exceeds ``residentLimit``).
+    public var isLazy: Bool { pixels.isEmpty }
 
     /// Loads `directory`; see the type's documentation for the rules.
+    /// `residentLimit`: see ``residentLimit`` (a smaller one makes a small folder lazy, for tests).
     public init(directory: String, labelsCSV: String? = nil, labelColumn: String? = nil,
-                resize: Bool = false, size: Int = 64) throws {
+                resize: Bool = false, size: Int = 64, residentLimit: Int = ImageFolder.residentLimit) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DataError(directory, "no such directory")
@@ -42,28 +54,36 @@ public struct ImageFolder: LabeledDataset {
         let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? [])
             .filter { $0.lowercased().hasSuffix(".png") && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }.sorted()
         guard !files.isEmpty else { throw DataError(directory, "contains no .png files") }
+        // Every image is decoded once here (a damaged file is named now, not mid-training); the
+        // pixels are kept while they fit ``residentLimit``, beyond it the folder is read lazily.
         var images: [RasterImage] = []
+        var sizes: [(width: Int, height: Int)] = [], anyColour = false, kept = 0
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file)
             do {
                 var image = try PNGFile.read(path)
                 if resize { image = ImageFolder.cropAndResize(image, to: size) }
-                images.append(image)
+                sizes.append((image.width, image.height))
+                anyColour = anyColour || image.channels == 3
+                kept += image.width * image.height * 3
+                if kept <= residentLimit { images.append(image) } else { images.removeAll() }
             } catch let error as ImageIOError {
                 throw DataError(path, "unreadable image: \(error)")
             }
         }
-        let first = images[0]
-        if let k = images.firstIndex(where: { $0.width != first.width || $0.height != first.height }) {
+        let first = sizes[0]
+        if let k = sizes.firstIndex(where: { $0.width != first.width || $0.height != first.height }) {
             throw DataError((directory as NSString).appendingPathComponent(files[k]),
-                            "is \(images[k].width)×\(images[k].height) but \(files[0]) is \(first.width)×\(first.height); all images must share one size (or use resize)")
+                            "is \(sizes[k].width)×\(sizes[k].height) but \(files[0]) is \(first.width)×\(first.height); all images must share one size (or use resize)")
         }
-        let channels = images.contains { $0.channels == 3 } ? 3 : 1
+        let channels = anyColour ? 3 : 1
         var pixels: [UInt8] = []
-        pixels.reserveCapacity(images.count * first.width * first.height * channels)
-        for image in images {
-            if image.channels == channels { pixels += image.pixels } else { for v in image.pixels { pixels += [v, v, v] } }
+        if images.count == files.count {
+            pixels.reserveCapacity(images.count * first.width * first.height * channels)
+            for image in images { pixels += ImageFolder.converted(image, channels: channels) }
         }
+        self.directory = directory
+        self.resize = resize ? size : nil
         self.name = URL(fileURLWithPath: directory).lastPathComponent
         self.imageShape = [channels, first.height, first.width]
         self.files = files
@@ -139,10 +159,27 @@ public struct ImageFolder: LabeledDataset {
     public func render(_ index: Int, into out: UnsafeMutablePointer<Float>) {
         let (c, h, w) = (imageShape[0], imageShape[1], imageShape[2])
         let plane = h * w
-        pixels.withUnsafeBufferPointer { p in
-            let base = index * plane * c
+        func write(_ p: UnsafeBufferPointer<UInt8>, base: Int) {
             for i in 0..<plane { for ch in 0..<c { out[ch * plane + i] = Float(p[base + i * c + ch]) / 255 } }
         }
+        if !isLazy {
+            pixels.withUnsafeBufferPointer { write($0, base: index * plane * c) }
+            return
+        }
+        let path = (directory as NSString).appendingPathComponent(files[index])
+        do {
+            var image = try PNGFile.read(path)
+            if let resize { image = ImageFolder.cropAndResize(image, to: resize) }
+            precondition(image.width == w && image.height == h, "\(path) changed size since the folder was opened")
+            ImageFolder.converted(image, channels: c).withUnsafeBufferPointer { write($0, base: 0) }
+        } catch {
+            preconditionFailure("\(path) became unreadable after the folder was opened: \(error)")
+        }
+    }
+
+    /// `image`'s bytes with `channels` channels (grey replicated to RGB).
+    static func converted(_ image: RasterImage, channels: Int) -> [UInt8] {
+        image.channels == channels ? image.pixels : image.pixels.flatMap { [$0, $0, $0] }
     }
 
     /// Centre-crops `image` to its largest centred square and resamples it to `size × size`

@@ -176,6 +176,20 @@ func pngClaiming(width: Int, height: Int, claimed: (Int, Int)) throws -> String 
         }
     }
 
+    @Test func aLargeFolderIsReadLazilyWithTheSameImages() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("folder-lazy-\(UUID())").path
+        var rng = RandomGenerator(seed: 2)
+        for k in 0..<12 { // grey and RGB mixed: all become RGB
+            let channels = k % 3 == 0 ? 3 : 1
+            let pixels = (0..<(20 * 16 * channels)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            try PNGFile.write(RasterImage(width: 20, height: 16, channels: channels, pixels: pixels), to: folder + "/img-\(k).png")
+        }
+        let eager = try ImageFolder(directory: folder, resize: true, size: 8)
+        let lazy = try ImageFolder(directory: folder, resize: true, size: 8, residentLimit: 0)
+        #expect(!eager.isLazy && lazy.isLazy && lazy.imageShape == [3, 8, 8] && eager.imageShape == lazy.imageShape)
+        #expect(eager.images(Array(0..<12)) == lazy.images(Array(0..<12)))
+    }
+
     @Test func memoryBudgetParsesUnits() {
         #expect(MemoryBudget.parse("8G") == 8 << 30 && MemoryBudget.parse("512m") == 512 << 20 && MemoryBudget.parse("1000") == 1000)
         #expect(MemoryBudget.parse("lots") == nil && MemoryBudget.parse("-1G") == nil && MemoryBudget.parse(nil) == nil)
