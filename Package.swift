@@ -48,7 +48,7 @@ let package = Package(
                 swiftSettings: releaseSpeed),
         .executableTarget(
             name: "untangle",
-            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Experiments",
+            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Explain", "Experiments",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "untangle-bench",

@@ -8,15 +8,6 @@ import NN
 import Plotting
 import TensorCore
 
-/// One explanation method in the comparison: its model, name, and how it makes maps.
-struct ExplanationMethod {
-    var model: String, name: String
-    var attribute: (Tensor) -> Tensor
-    /// P(class of interest) for perturbed images (deletion / insertion), if the model is a classifier.
-    var probability: ((Tensor) -> [Double])?
-    var convergenceDelta: ((Tensor) -> [Double])?
-}
-
 extension TrainedRun {
     /// The pixel CNN saved by `classify`.
     func loadPixelCNN(classCount: Int) throws -> PixelCNN {
@@ -61,11 +52,6 @@ extension TrainedRun {
         let shape = lesions.imageShape, plane = shape[1] * shape[2]
         var rng = RandomGenerator(seed: seed)
 
-        let cnnScore: ScoreFunction = { x in
-            let logits = cnn(x)
-            return (logits.slice(axis: 1, 1..<2) - logits.slice(axis: 1, 0..<1)).reshaped([x.shape[0]])
-        }
-        func cnnProbability(_ x: Tensor) -> [Double] { PixelClassifier.probabilities(cnn, x) }
         let factorScore = logisticScore(bundle)
         func factorProbability(_ x: Tensor) -> [Double] {
             let t = Tape(recording: false)
@@ -76,43 +62,32 @@ extension TrainedRun {
             let rows = (0..<x.shape[0]).flatMap { i in bundle.featureLatents.map { codes.scalars[i * z + $0] } }
             return bundle.tree.probabilities(rows).enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         }
-        let sizeLatent = bundle.featureNames.indices.first { bundle.factorName($0) == "size" }.map { bundle.featureLatents[$0] }
-        var methods: [ExplanationMethod] = [
-            .init(model: "cnn", name: "gradient", attribute: { Saliency.absoluteGradient(cnnScore, $0) }, probability: cnnProbability),
-            .init(model: "cnn", name: "input-x-gradient", attribute: { Saliency.inputTimesGradient(cnnScore, $0) }, probability: cnnProbability),
-            .init(model: "cnn", name: "smoothgrad", attribute: { Saliency.smoothGrad(cnnScore, $0, rng: &rng) }, probability: cnnProbability),
-            .init(model: "cnn", name: "smoothgrad-sq", attribute: { Saliency.smoothGrad(cnnScore, $0, kind: .squared, rng: &rng) }, probability: cnnProbability),
-            .init(model: "cnn", name: "vargrad", attribute: { Saliency.smoothGrad(cnnScore, $0, kind: .variance, rng: &rng) }, probability: cnnProbability),
-            .init(model: "cnn", name: "ig-gausslegendre", attribute: { Saliency.integratedGradients(cnnScore, $0).attributions },
-                  probability: cnnProbability, convergenceDelta: { Saliency.integratedGradients(cnnScore, $0).delta }),
-            .init(model: "cnn", name: "ig-riemann-middle", attribute: { Saliency.integratedGradients(cnnScore, $0, rule: .riemannMiddle).attributions },
-                  probability: cnnProbability, convergenceDelta: { Saliency.integratedGradients(cnnScore, $0, rule: .riemannMiddle).delta }),
-            .init(model: "cnn", name: "occlusion", attribute: { Saliency.occlusion({ x in cnnProbability(x) }, $0) }, probability: cnnProbability),
-            .init(model: "cnn", name: "grad-cam", attribute: { Saliency.gradCAM(features: { cnn.forward($0).features },
-                                                                                head: { f in let l = cnn.head(f); return (l.slice(axis: 1, 1..<2) - l.slice(axis: 1, 0..<1)).reshaped([f.shape[0]]) }, $0) },
-                  probability: cnnProbability),
-            .init(model: "factor-logistic", name: "gradient", attribute: { Saliency.absoluteGradient(factorScore, $0) }, probability: factorProbability),
-            .init(model: "factor-logistic", name: "ig-gausslegendre", attribute: { Saliency.integratedGradients(factorScore, $0).attributions },
-                  probability: factorProbability, convergenceDelta: { Saliency.integratedGradients(factorScore, $0).delta }),
-            .init(model: "factor-logistic", name: "occlusion", attribute: { Saliency.occlusion(factorProbability, $0) }, probability: factorProbability),
-            .init(model: "factor-tree", name: "occlusion", attribute: { Saliency.occlusion(treeProbability, $0) }, probability: treeProbability),
+        // Each model with every registered method that applies to it; the encoder-based models get
+        // the three cheapest kinds only (gradient, path, perturbation: each method costs a pass through
+        // the encoder per sample, step or window).
+        let encoderMethods: Set<String> = ["gradient", "ig-gausslegendre", "occlusion"]
+        var explained: [(ExplainedModel, [any Attribution])] = [
+            (PixelClassifier.explained(cnn), AttributionRegistry.all),
+            (ExplainedModel(name: "factor-logistic", score: factorScore, probability: factorProbability), AttributionRegistry.named(encoderMethods)),
+            (ExplainedModel(name: "factor-tree", probability: treeProbability), AttributionRegistry.all),
         ]
-        if let l = sizeLatent {
+        if let l = bundle.featureNames.indices.first(where: { bundle.factorName($0) == "size" }).map({ bundle.featureLatents[$0] }) {
             let latentScore: ScoreFunction = { x in self.model.encoder(x).mean.slice(axis: 1, l..<(l + 1)).reshaped([x.shape[0]]) }
-            methods.append(.init(model: "latent:size", name: "ig-gausslegendre", attribute: { Saliency.integratedGradients(latentScore, $0).attributions }))
+            explained.append((ExplainedModel(name: "latent:size", score: latentScore), AttributionRegistry.named(["ig-gausslegendre"])))
         }
+        let methods = explained.flatMap { model, candidates in candidates.filter { $0.applies(to: model) }.map { (model, $0) } }
 
         var rows = ["model,method,relevance_mass,relevance_rank,pointing_game,pointing_game_15px,deletion_auc,insertion_auc,ig_abs_delta,seconds"]
         var maps: [String: Tensor] = [:]
-        for method in methods {
-            progress("\(method.model) \(method.name)")
+        for (model, method) in methods {
+            progress("\(model.name) \(method.name)")
             let start = Date()
             var attributions: [Tensor] = []
             for s in stride(from: 0, to: indices.count, by: 10) {
-                attributions.append(method.attribute(images.slice(axis: 0, s..<min(indices.count, s + 10))))
+                attributions.append(method.attribute(model, images.slice(axis: 0, s..<min(indices.count, s + 10)), rng: &rng))
             }
             let a = Tensor.concatenate(attributions, axis: 0)
-            maps["\(method.model) \(method.name)"] = a
+            maps["\(model.name) \(method.name)"] = a
             var mass = 0.0, rank = 0.0, point = 0.0, point15 = 0.0, deletion = 0.0, insertion = 0.0
             let channels = a.shape[1]
             for i in 0..<indices.count {
@@ -121,7 +96,7 @@ extension TrainedRun {
                 rank += SaliencyScores.relevanceRank(map, mask: masks[i])
                 point += SaliencyScores.pointingGame(map, mask: masks[i], width: shape[2]) ? 1 : 0
                 point15 += SaliencyScores.pointingGame(map, mask: masks[i], width: shape[2], tolerance: 15) ? 1 : 0
-                if let probability = method.probability {
+                if let probability = model.probability {
                     let image = Array(images.scalars[(i * shape.product)..<((i + 1) * shape.product)])
                     let predicted = probability(Tensor(shape: [1] + shape, scalars: image))[0] >= 0.5
                     let ofInterest = { (x: Tensor) in probability(x).map { predicted ? $0 : 1 - $0 } }
@@ -133,13 +108,12 @@ extension TrainedRun {
             }
             let n = Double(indices.count)
             var delta: Double?
-            if let convergence = method.convergenceDelta {
-                let m = min(indices.count, 20)
-                let deltas: [Double] = convergence(images.slice(axis: 0, 0..<m))
+            let m = min(indices.count, 20)
+            if let deltas = method.convergenceDelta(model, images.slice(axis: 0, 0..<m)) {
                 delta = deltas.reduce(0.0) { $0 + Swift.abs($1) } / Double(m)
             }
-            let p = method.probability != nil
-            rows.append([method.model, method.name, f(mass / n), f(rank / n), f(point / n), f(point15 / n),
+            let p = model.probability != nil
+            rows.append([model.name, method.name, f(mass / n), f(rank / n), f(point / n), f(point15 / n),
                          p ? f(deletion / n) : "", p ? f(insertion / n) : "", delta.map(f) ?? "",
                          String(format: "%.1f", Date().timeIntervalSince(start))].joined(separator: ","))
         }
@@ -170,17 +144,9 @@ extension TrainedRun {
     /// down; after each, the Spearman rank correlation and SSIM between the original and the new
     /// |maps| (mean over images). A method passes when, fully randomised, |ρ| < 0.5.
     func sanityCheck(cnn: PixelCNN, images: Tensor, seed: UInt64) throws -> String {
-        let score: ScoreFunction = { x in
-            let logits = cnn(x)
-            return (logits.slice(axis: 1, 1..<2) - logits.slice(axis: 1, 0..<1)).reshaped([x.shape[0]])
-        }
-        let methods: [(String, (Tensor) -> Tensor)] = [
-            ("gradient", { Saliency.absoluteGradient(score, $0) }),
-            ("input-x-gradient", { Saliency.inputTimesGradient(score, $0) }),
-            ("ig-gausslegendre", { Saliency.integratedGradients(score, $0).attributions }),
-            ("grad-cam", { Saliency.gradCAM(features: { cnn.forward($0).features },
-                                            head: { f in let l = cnn.head(f); return (l.slice(axis: 1, 1..<2) - l.slice(axis: 1, 0..<1)).reshaped([f.shape[0]]) }, $0) }),
-        ]
+        let model = PixelClassifier.explained(cnn)
+        let methods: [(String, (Tensor) -> Tensor)] = AttributionRegistry.named(["gradient", "input-x-gradient", "ig-gausslegendre", "grad-cam"])
+            .map { method in (method.name, { x in var unused = RandomGenerator(seed: 0); return method.attribute(model, x, rng: &unused) }) }
         let original = methods.map { $0.1(images) }
         let saved = cnn.parameters.map(\.value)
         defer { for (p, v) in zip(cnn.parameters, saved) { p.value = v } }

@@ -54,4 +54,17 @@ public enum PixelClassifier {
         }
         return out
     }
+
+    /// The log-odds of class 1 from logits `[B, 2]`: `logit₁ − logit₀` `[B]` — the one score every
+    /// explanation of the pixel CNN differentiates (for two classes it is log P(1) − log P(0)).
+    public static func logOdds(_ logits: Variable) -> Variable {
+        (logits.slice(axis: 1, 1..<2) - logits.slice(axis: 1, 0..<1)).reshaped([logits.shape[0]])
+    }
+
+    /// The pixel CNN as the attribution methods see it: log-odds score, P(class 1), and its last
+    /// convolutional layer with the head on top (Grad-CAM).
+    public static func explained(_ model: PixelCNN, name: String = "cnn") -> ExplainedModel {
+        ExplainedModel(name: name, score: { logOdds(model($0)) }, probability: { probabilities(model, $0) },
+                       layer: (features: { model.forward($0).features }, head: { logOdds(model.head($0)) }))
+    }
 }

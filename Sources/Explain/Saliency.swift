@@ -5,8 +5,8 @@ import TensorCore
 /// A differentiable model `images [B, C, H, W] → scores [B]` recorded on the images' tape.
 public typealias ScoreFunction = (Variable) -> Variable
 
-/// Pixel attribution methods over Untangle's autodiff (Captum's definitions and defaults;
-/// `shared/specs/explanations.md`). Every method takes a batch `[B, C, H, W]` and returns
+/// Pixel attribution methods over Untangle's autodiff (Captum's definitions and defaults:
+/// `captum/attr/_core/*.py`). ``Attribution`` wraps each for ``AttributionRegistry``. Every method takes a batch `[B, C, H, W]` and returns
 /// attributions of the same shape; batches of perturbed inputs run as one pass.
 public enum Saliency {
     /// ∂F/∂x for each image (one backward pass for the batch: the scores are independent).
@@ -27,27 +27,10 @@ public enum Saliency {
 
     /// SmoothGrad (Smilkov et al. 2017): gradients at `samples` noisy copies x + N(0, σ²),
     /// σ = `noiseFraction`·(max − min) of each image; the mean, the mean of squares, or the variance.
-    public static func smoothGrad(_ f: ScoreFunction, _ x: Tensor, samples: Int = 10, noiseFraction: Float = 0.15,
+    public static func smoothGrad(_ f: @escaping ScoreFunction, _ x: Tensor, samples: Int = 10, noiseFraction: Float = 0.15,
                                   kind: SmoothGradKind = .mean, rng: inout RandomGenerator) -> Tensor {
-        let b = x.shape[0], size = x.count / max(b, 1)
-        var sum = Tensor.zeros(x.shape), sumSquares = Tensor.zeros(x.shape)
-        for _ in 0..<samples {
-            var noisy = x
-            for i in 0..<b {
-                let slice = x.scalars[(i * size)..<((i + 1) * size)]
-                let sigma = noiseFraction * ((slice.max() ?? 0) - (slice.min() ?? 0))
-                for k in 0..<size { noisy.scalars[i * size + k] += sigma * rng.normal() }
-            }
-            let g = gradient(f, noisy)
-            sum += g
-            sumSquares += g * g
-        }
-        let n = Float(samples)
-        switch kind {
-        case .mean: return sum * (1 / n)
-        case .squared: return sumSquares * (1 / n)
-        case .variance: return sumSquares * (1 / n) - (sum * (1 / n)) * (sum * (1 / n))
-        }
+        NoiseTunnel(SignedGradientAttribution(), kind: kind, samples: samples, noiseFraction: noiseFraction)
+            .attribute(ExplainedModel(name: "", score: f), x, rng: &rng)
     }
 
     /// Quadrature rules for Integrated Gradients.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Experiments
+import Explain
 import Foundation
 import TensorCore
 
@@ -53,9 +54,9 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score pixel saliency against factor explanations on lesion test images; writes RUN/compare/.",
         discussion: """
-        Needs `untangle classify RUN` first. Methods: gradient, input×gradient, SmoothGrad (+², VarGrad), \
-        Integrated Gradients (Gauss–Legendre, Riemann), occlusion and Grad-CAM on the pixel CNN; gradient, IG and \
-        occlusion on encoder → logistic; occlusion on the tree; IG on the size latent. Scores: relevance mass and \
+        Needs `untangle classify RUN` first. Methods (each on every model it applies to): \(AttributionRegistry.helpText) \
+        on the pixel CNN; gradient, IG and occlusion on encoder → logistic; occlusion on the tree; IG on the size latent. \
+        Scores: relevance mass and \
         rank accuracy, pointing game, deletion/insertion AUC, IG convergence delta, the cascading randomisation \
         sanity check, and factor precision/recall against the label rule.
         """)

@@ -1,0 +1,51 @@
+import Autodiff
+import Explain
+import Foundation
+import TensorCore
+import TestSupport
+import Testing
+
+/// The attribution protocol, its registry and the noise tunnel.
+@Suite struct AttributionTests {
+    /// A linear score F(x) = Σ w ⊙ x on 1×4×4 images: its gradient is w everywhere.
+    let weights = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { Float($0) / 8 - 1 })
+    var linear: ScoreFunction {
+        let w = weights
+        return { x in (x * x.tape.constant(w.broadcast(to: x.shape))).reshaped([x.shape[0], 16]).sum(axis: 1) }
+    }
+
+    @Test func registryNamesAreUniqueAndMethodsApplyByWhatAModelOffers() {
+        let names = AttributionRegistry.all.map(\.name)
+        #expect(Set(names).count == names.count && names.contains("smoothgrad") && names.contains("ig-gausslegendre"))
+        let scoreOnly = ExplainedModel(name: "s", score: linear)
+        let probabilityOnly = ExplainedModel(name: "p", probability: { x in [Double](repeating: 0.5, count: x.shape[0]) })
+        #expect(AttributionRegistry.all.filter { $0.applies(to: probabilityOnly) }.map(\.name) == ["occlusion"])
+        #expect(!AttributionRegistry.all.filter { $0.applies(to: scoreOnly) }.map(\.name).contains("grad-cam"))
+    }
+
+    @Test func noiseTunnelAveragesItsBaseOverNoisyCopies() {
+        var rng = RandomGenerator(seed: 4)
+        let x = rng.uniform([2, 1, 4, 4])
+        let model = ExplainedModel(name: "linear", score: linear)
+        // For a linear score the gradient does not depend on the input: SmoothGrad of it is w, VarGrad 0.
+        var a = RandomGenerator(seed: 1), b = RandomGenerator(seed: 1)
+        let smooth = NoiseTunnel(kind: .mean, samples: 5).attribute(model, x, rng: &a)
+        #expect(maxAbsDifference(smooth, weights.broadcast(to: [2, 1, 4, 4])) < 1e-5)
+        #expect(NoiseTunnel(kind: .variance, samples: 5).attribute(model, x, rng: &b).scalars.allSatisfy { Swift.abs($0) < 1e-5 })
+        // Around input × gradient the tunnel averages x̃ ⊙ w over the noisy x̃: the same noise, by hand.
+        var c = RandomGenerator(seed: 2), d = RandomGenerator(seed: 2)
+        let tunnel = NoiseTunnel(InputTimesGradientAttribution(), kind: .mean, samples: 3, noiseFraction: 0.2).attribute(model, x, rng: &c)
+        var expected = Tensor.zeros(x.shape)
+        for _ in 0..<3 {
+            var noisy = x
+            for i in 0..<2 {
+                let slice = x.scalars[(i * 16)..<((i + 1) * 16)]
+                let sigma = 0.2 * (slice.max()! - slice.min()!)
+                for k in 0..<16 { noisy.scalars[i * 16 + k] += sigma * d.normal() }
+            }
+            expected += noisy * weights.broadcast(to: x.shape) * (1 / 3)
+        }
+        #expect(maxAbsDifference(tunnel, expected) < 1e-5)
+        #expect(NoiseTunnel(InputTimesGradientAttribution()).name == "smoothgrad(input-x-gradient)")
+    }
+}
