@@ -67,8 +67,8 @@ public final class Trainer {
     public let dataset: any ImageDataset
     public let model: VAE
     let adam: Adam
-    let discriminator: Discriminator?
-    let discriminatorAdam: Adam?
+    /// The objective's auxiliary network (FactorVAE's discriminator), if any.
+    let auxiliary: AuxiliaryNetwork?
     var rng: RandomGenerator
     public private(set) var step = 0
     /// Wall-clock seconds spent in training steps and checkpoints so far (learning-curve
@@ -103,14 +103,9 @@ public final class Trainer {
         }
         model = VAE(architecture: config.architecture, imageShape: shape, latentCount: config.latentCount, seed: config.seed)
         adam = Adam(learningRate: config.learningRate, beta1: config.adamBeta1, beta2: config.adamBeta2, epsilon: config.adamEpsilon)
-        if config.objective.kind == .factorVAE {
-            discriminator = Discriminator(latentCount: config.latentCount, seed: config.seed &+ 0xD15C)
-            discriminatorAdam = Adam(learningRate: config.discriminatorLearningRate, beta1: config.discriminatorBeta1,
-                                     beta2: config.discriminatorBeta2)
-        } else {
-            discriminator = nil
-            discriminatorAdam = nil
-        }
+        auxiliary = config.objective.auxiliary(latentCount: config.latentCount, seed: config.seed &+ 0xD15C,
+                                               learningRate: config.discriminatorLearningRate, beta1: config.discriminatorBeta1,
+                                               beta2: config.discriminatorBeta2)
         rng = RandomStream.training.generator(seed: config.seed)
     }
 
@@ -128,7 +123,7 @@ public final class Trainer {
     var logHeader: String {
         var columns = ["step", "loss", "reconstruction", "kl"]
         if !extraName.isEmpty { columns.append(extraName) }
-        if discriminator != nil { columns.append("discriminator_loss") }
+        if let auxiliary { columns.append(auxiliary.logColumn) }
         columns += (0..<config.latentCount).map { "kl_\($0)" }
         return (columns + ["images_per_second", "elapsed_seconds"]).joined(separator: ",")
     }
@@ -176,7 +171,7 @@ public final class Trainer {
             let x = sampleTrainingBatch(config.batchSize, rng: &rng)
             let noise = rng.normal([x.shape[0], config.latentCount])
             let tape = Tape()
-            let terms = model.objective(config.objective, x: tape.constant(x), noise: noise, step: step, discriminator: discriminator)
+            let terms = model.objective(config.objective, x: tape.constant(x), noise: noise, step: step, discriminator: auxiliary?.discriminator)
             let loss = terms.total.value.scalar
             guard loss.isFinite else {
                 try flushLog()
@@ -186,19 +181,11 @@ public final class Trainer {
             }
             tape.backward(from: terms.total)
             adam.step(parameters)
-            var discriminatorLoss: Double?
-            if let discriminator, let discriminatorAdam {
-                for p in discriminator.parameters { p.zeroGradient() } // the VAE loss must not train D
-                let dTape = Tape()
-                let dLoss = discriminator.loss(codes: terms.codes.value, tape: dTape, rng: &rng)
-                dTape.backward(from: dLoss)
-                discriminatorAdam.step(discriminator.parameters)
-                discriminatorLoss = Double(dLoss.value.scalar)
-            }
+            let auxiliaryLoss = auxiliary?.update(codes: terms.codes.value, rng: &rng)
             windowSteps += 1
             var row = [Double(loss), Double(terms.reconstruction.value.scalar), terms.klPerLatent.value.sumDouble()]
             if let extra = terms.extra { row.append(Double(extra.value.scalar)) }
-            if let discriminatorLoss { row.append(discriminatorLoss) }
+            if let auxiliaryLoss { row.append(auxiliaryLoss) }
             row += terms.klPerLatent.value.scalars.map(Double.init)
             window.append(row)
             if step % config.logEvery == 0 || step == config.steps {
@@ -329,8 +316,8 @@ public final class Trainer {
         try flushLog()
         // "Last good" means resumable: parameters and optimiser moments finite (a NaN can reach the
         // moments one step before it reaches the loss).
-        let moments = adam.moments.values.flatMap { [$0.m, $0.v] } + (discriminatorAdam?.moments.values.flatMap { [$0.m, $0.v] } ?? [])
-        let parameters = model.parameters + (discriminator?.parameters ?? [])
+        let moments = adam.moments.values.flatMap { [$0.m, $0.v] } + (auxiliary?.optimizer.moments.values.flatMap { [$0.m, $0.v] } ?? [])
+        let parameters = model.parameters + (auxiliary?.parameters ?? [])
         if parameters.contains(where: { $0.value.hasNonFinite }) || moments.contains(where: { $0.hasNonFinite }) {
             throw TrainingError.diverged(step: step, details: "non-finite parameters or optimizer moments (the checkpoint of this step is not written)",
                                          lastCheckpoint: run.checkpointSteps().last.map { run.checkpointPath(step: $0) })
@@ -349,13 +336,13 @@ public final class Trainer {
         if !window.isEmpty { // a stop between log rows (preemption): keep the rows the next log row averages
             metadata["log_window"] = window.map { $0.map { String($0.bitPattern, radix: 16) }.joined(separator: ",") }.joined(separator: ";")
         }
-        if let discriminator, let discriminatorAdam {
-            for p in discriminator.parameters { tensors[p.name] = p.value }
-            for (name, moments) in discriminatorAdam.moments {
-                tensors["discriminator_optimizer.m.\(name)"] = moments.m
-                tensors["discriminator_optimizer.v.\(name)"] = moments.v
+        if let auxiliary {
+            for p in auxiliary.parameters { tensors[p.name] = p.value }
+            for (name, moments) in auxiliary.optimizer.moments {
+                tensors["\(auxiliary.name)_optimizer.m.\(name)"] = moments.m
+                tensors["\(auxiliary.name)_optimizer.v.\(name)"] = moments.v
             }
-            metadata["discriminator_optimizer_step"] = String(discriminatorAdam.stepCount)
+            metadata["\(auxiliary.name)_optimizer_step"] = String(auxiliary.optimizer.stepCount)
         }
         try Safetensors.write(tensors, metadata: metadata, to: run.checkpointPath(step: step))
         for old in run.checkpointSteps().dropLast(config.keepCheckpoints) {
@@ -390,17 +377,17 @@ public final class Trainer {
             return out
         }
         let adamMoments = try moments("optimizer", model.parameters)
-        var discriminatorState: (Int, [String: (m: Tensor, v: Tensor)])?
-        if let discriminator {
-            guard let dStep = metadata["discriminator_optimizer_step"].flatMap(Int.init) else {
-                throw fail("metadata lacks discriminator_optimizer_step")
+        var auxiliaryState: (Int, [String: (m: Tensor, v: Tensor)])?
+        if let auxiliary {
+            guard let auxiliaryStep = metadata["\(auxiliary.name)_optimizer_step"].flatMap(Int.init) else {
+                throw fail("metadata lacks \(auxiliary.name)_optimizer_step")
             }
-            discriminatorState = (dStep, try moments("discriminator_optimizer", discriminator.parameters))
+            auxiliaryState = (auxiliaryStep, try moments("\(auxiliary.name)_optimizer", auxiliary.parameters))
         }
-        try Safetensors.load(tensors, into: model.parameters + (discriminator?.parameters ?? []), path: path)
+        try Safetensors.load(tensors, into: model.parameters + (auxiliary?.parameters ?? []), path: path)
         adam.restore(stepCount: optimizerStep, moments: adamMoments)
-        if let discriminatorAdam, let (dStep, dMoments) = discriminatorState {
-            discriminatorAdam.restore(stepCount: dStep, moments: dMoments)
+        if let auxiliary, let (auxiliaryStep, auxiliaryMoments) = auxiliaryState {
+            auxiliary.optimizer.restore(stepCount: auxiliaryStep, moments: auxiliaryMoments)
         }
         rng = RandomGenerator(state: rngWords)
         step = savedStep
@@ -424,7 +411,7 @@ public final class Trainer {
             let noise = heldOutRNG.normal([x.shape[0], config.latentCount])
             let tape = Tape(recording: false)
             let terms = model.objective(config.objective, x: tape.constant(x), noise: noise, step: config.steps,
-                                        discriminator: discriminator)
+                                        discriminator: auxiliary?.discriminator)
             let w = Double(n)
             sums[0] += w * Double(terms.reconstruction.value.scalar)
             sums[1] += w * Double(terms.extra?.value.scalar ?? 0)
