@@ -84,13 +84,11 @@ public struct ExperimentSummary {
         for (k, v) in try json("evaluation.json") ?? [:] where !["train_points", "eval_points", "batch_size", "seed"].contains(k) {
             if let x = v as? Double { metrics[k] = x }
         }
-        if let bundle = try json("classifiers.json") {
-            for (model, s) in bundle["scores"] as? [String: [String: Double]] ?? [:] {
-                for (score, x) in s { metrics["classify.\(model).\(snakeCase(score))"] = x }
+        if let bundle = try RunDirectory(existing: path).decode(ClassifierBundle.self, from: "classifiers.json") {
+            for (model, scores) in bundle.scores {
+                for (score, x) in scores.named { metrics["classify.\(model).\(score)"] = x }
             }
-            for (model, x) in bundle["counterfactualValidity"] as? [String: Double] ?? [:] {
-                metrics["classify.\(model).counterfactual_validity"] = x
-            }
+            for (model, x) in bundle.counterfactualValidity { metrics["classify.\(model).counterfactual_validity"] = x }
         }
         let scores = (path as NSString).appendingPathComponent("compare/scores.csv")
         if let text = try? String(contentsOfFile: scores, encoding: .utf8) {
@@ -105,11 +103,6 @@ public struct ExperimentSummary {
         }
         let done = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("stages.json"))
         return Row(runID: id, status: done ? "done" : "unfinished", config: values, metrics: metrics)
-    }
-
-    static func snakeCase(_ s: String) -> String {
-        s.reduce(into: "") { out, c in if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) } }
-            .replacingOccurrences(of: "roc_a_u_c", with: "roc_auc")
     }
 
     /// Config keys, sorted.

@@ -54,6 +54,11 @@ public enum CounterfactualSearch {
 public struct ClassifierScores: Sendable, Codable, Equatable {
     public var accuracy: Double, balancedAccuracy: Double, rocAUC: Double
 
+    /// The scores under the names tables and summaries use: `accuracy`, `balanced_accuracy`, `roc_auc`.
+    public var named: [(name: String, value: Double)] {
+        [("accuracy", accuracy), ("balanced_accuracy", balancedAccuracy), ("roc_auc", rocAUC)]
+    }
+
     /// Scores of predicted probabilities `p` (of class 1) against labels `y`; threshold 0.5.
     public init(probabilities p: [Double], labels y: [Int]) {
         let predicted = p.map { $0 >= 0.5 ? 1 : 0 }
