@@ -186,25 +186,7 @@ enum LocalSlurm {
     func warningSignalCheckpointsRequeuesAndResumesBitIdentically() throws {
         let dir = try temporaryFolder("sweep-preempt")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/preempt.toml"
-        try """
-        [experiment]
-        name = "preempt"
-        [model]
-        architecture = "mlp"
-        hidden = [32]
-        latents = 3
-        [training]
-        steps = 2500
-        batch_size = 16
-        threads = 1
-        checkpoint_every = 100
-        log_every = 20
-        [evaluation]
-        held_out = 16
-        [sweep]
-        seeds = [0]
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try preemptConfig(in: dir, steps: 2500, extra: "[sweep]\nseeds = [0]")
         #expect(try CLI.run(["run", config, "--index", "0", "--results", dir + "/local"]).status == 0)
         let (submitted, text) = try CLI.run(["sweep", config, "--results", dir + "/slurm", "--executor", "slurm"])
         let job = try #require(text.components(separatedBy: "submitted job array ").last?.prefix { $0.isNumber }, "\(text)")

@@ -1,29 +1,33 @@
 import Foundation
 import Testing
 
+/// A config (experiment `preempt`) for a small MLP run that takes a few seconds per thousand
+/// steps, checkpointing every 100 steps; `extra` is appended (e.g. a [sweep] section).
+func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> String {
+    let path = dir + "/preempt-\(steps).toml"
+    try """
+    [experiment]
+    name = "preempt"
+    [model]
+    architecture = "mlp"
+    hidden = [32]
+    latents = 3
+    [training]
+    steps = \(steps)
+    batch_size = 16
+    threads = 1
+    checkpoint_every = 100
+    log_every = 20
+    [evaluation]
+    held_out = 16
+    \(extra)
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
 /// What a user sees when a run is interrupted, busy, unfinished or asked twice — through the binary.
 @Suite struct TrustCLITests {
-    /// A config for a small MLP run that takes a few seconds, checkpointing every 100 steps.
-    func config(in dir: String, steps: Int) throws -> String {
-        let path = dir + "/preempt-\(steps).toml"
-        try """
-        [experiment]
-        name = "preempt"
-        [model]
-        architecture = "mlp"
-        hidden = [32]
-        latents = 3
-        [training]
-        steps = \(steps)
-        batch_size = 16
-        threads = 1
-        checkpoint_every = 100
-        log_every = 20
-        [evaluation]
-        held_out = 16
-        """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func config(in dir: String, steps: Int) throws -> String { try preemptConfig(in: dir, steps: steps) }
 
     func temporary(_ name: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-\(name)-\(UUID())").path
