@@ -29,11 +29,6 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
 @Suite struct TrustCLITests {
     func config(in dir: String, steps: Int) throws -> String { try preemptConfig(in: dir, steps: steps) }
 
-    func temporary(_ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-\(name)-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
 
     /// Starts `untangle` with `arguments`; the caller waits for it.
     func start(_ arguments: [String], output: String) throws -> Process {
@@ -55,7 +50,7 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
 
     @Test(arguments: ["SIGTERM", "SIGUSR1"])
     func aSignalCheckpointsStopsWith76AndTheResumeIsBitIdentical(signalName: String) throws {
-        let dir = try temporary("preempt")
+        let dir = try temporaryFolder("preempt")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let steps = 1500
         let path = try config(in: dir, steps: steps)
@@ -91,7 +86,7 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
     }
 
     @Test func stagesOnARunAnotherProcessTrainsExit75NamingIt() throws {
-        let dir = try temporary("busy")
+        let dir = try temporaryFolder("busy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = try config(in: dir, steps: 200_000)
         let process = try start(["train", "--config", path, "--results", dir], output: dir + "/train.log")
@@ -112,7 +107,7 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
     }
 
     @Test func unfinishedRunsAreRefusedWithTheWayToFinishThem() throws {
-        let dir = try temporary("unfinished")
+        let dir = try temporaryFolder("unfinished")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = try config(in: dir, steps: 100_000)
         let process = try start(["train", "--config", path, "--results", dir], output: dir + "/train.log")
