@@ -38,8 +38,8 @@ public enum DataShow {
         }
         let labeled = dataset as? any LabeledDataset
         let hasLabels = labeled.map { !$0.labelNames.isEmpty } ?? false
-        if let lesions = dataset as? Lesions {
-            report += "label rule: \(Lesions.ruleDescription); label noise \(lesions.labelNoise)\n"
+        if let masked = dataset as? any MaskedDataset {
+            report += "label rule: \(masked.ruleDescription)" + ((masked as? Lesions).map { "; label noise \($0.labelNoise)" } ?? "") + "\n"
         }
         let samplesDirectory = (outputDirectory as NSString).appendingPathComponent("\(name)-samples")
         try? FileManager.default.removeItem(atPath: samplesDirectory)
@@ -72,8 +72,9 @@ public enum DataShow {
         let gridPath = (outputDirectory as NSString).appendingPathComponent("\(name)-grid.png")
         try PNGFile.write(RasterImage(tensor: ImageGrid.tile(images, columns: columns)), to: gridPath)
         var maskGridPath: String?
-        if let lesions = dataset as? Lesions {
-            let masks = Tensor.concatenate(indices.map { lesions.mask($0).reshaped([1, 1, 64, 64]) }, axis: 0)
+        if let masked = dataset as? any MaskedDataset {
+            let (h, w) = (dataset.imageShape[1], dataset.imageShape[2])
+            let masks = Tensor.concatenate(indices.map { masked.mask($0).reshaped([1, 1, h, w]) }, axis: 0)
             let path = (outputDirectory as NSString).appendingPathComponent("\(name)-masks.png")
             try PNGFile.write(RasterImage(tensor: ImageGrid.tile(masks, columns: columns)), to: path)
             maskGridPath = path

@@ -9,6 +9,18 @@ public protocol LabeledDataset: ImageDataset {
     func label(of index: Int) -> Int
 }
 
+/// A labelled data set that also knows *where* the evidence is and *which factors* decide the
+/// label: what `compare` needs to score pixel saliency (against the masks) and factor
+/// explanations (against the rule). Stages ask for this capability, not for a concrete type.
+public protocol MaskedDataset: LabeledDataset {
+    /// The ground-truth mask of image `index`: `[H, W]` of 0/1 (1 on the finding).
+    func mask(_ index: Int) -> Tensor
+    /// Names of the factors the label rule uses (empty when the rule is unknown).
+    var ruleFactors: [String] { get }
+    /// The label rule in words, for reports.
+    var ruleDescription: String { get }
+}
+
 /// A synthetic, medical-style data set where the truth is known at two levels:
 /// the factors that generate each image and the pixels that show the finding.
 ///
@@ -31,7 +43,7 @@ public protocol LabeledDataset: ImageDataset {
 /// (class ≥ 2); benign (0) otherwise (25 % malignant). With `labelNoise = p` a label
 /// is flipped with probability p, decided by a hash of (index, noise seed), so an
 /// image always keeps the same label.
-public struct Lesions: GroundTruthDataset, LabeledDataset {
+public struct Lesions: GroundTruthDataset, MaskedDataset {
     public let name = "lesions"
     public let imageShape = [1, 64, 64]
     public let factors: [Factor] = [
@@ -47,6 +59,8 @@ public struct Lesions: GroundTruthDataset, LabeledDataset {
     public let labelNames = ["benign", "malignant"]
     /// Names of the factors the label rule uses.
     public static let ruleFactors = ["size", "blur"]
+    public var ruleFactors: [String] { Lesions.ruleFactors }
+    public var ruleDescription: String { Lesions.ruleDescription }
     /// The label rule in words.
     public static let ruleDescription = "malignant ⇔ size ≥ 8.5 px and blur ≥ 3 px"
 

@@ -38,8 +38,8 @@ extension TrainedRun {
     /// lesion set, scored against the ground-truth masks and the label rule. Writes
     /// `compare/scores.csv`, `compare/sanity.csv` and `compare/panel-<index>.png`; returns the table.
     public func compare(count: Int = 100, seed: UInt64 = 0, panels: Int = 4, progress: (String) -> Void = { _ in }) throws -> String {
-        guard let lesions = dataset as? Lesions else {
-            throw ConfigError(config.dataset, "compare needs ground-truth masks and a label rule: train on lesions")
+        guard let lesions = dataset as? any MaskedDataset else {
+            throw ConfigError(config.dataset, "compare needs a data set with ground-truth masks and a label rule (a MaskedDataset, e.g. lesions)")
         }
         let bundle = try loadClassifiers()
         let cnn = try loadPixelCNN(classCount: 2)
@@ -119,10 +119,10 @@ extension TrainedRun {
         }
 
         // Factor level: the factors each interpretable model relies on vs. the label rule's.
-        let rule = Set(Lesions.ruleFactors)
+        let rule = Set(lesions.ruleFactors)
         func factorRow(_ model: String, _ used: Set<String>) -> String {
             let hits = used.intersection(rule).count
-            let precision = used.isEmpty ? 0 : Double(hits) / Double(used.count), recall = Double(hits) / Double(rule.count)
+            let precision = used.isEmpty ? 0 : Double(hits) / Double(used.count), recall = rule.isEmpty ? 0 : Double(hits) / Double(rule.count)
             return "\(model),factors used: \(used.sorted().joined(separator: " ")),precision \(f(precision)),recall \(f(recall)),counterfactual validity \(f(bundle.counterfactualValidity[model == "factor-tree" ? "tree" : "logistic"] ?? 0)),,,,"
         }
         let treeUsed = Set(bundle.tree.featureImportances.enumerated().filter { $0.element > 0 }.map { LatentNaming.factor(of: bundle.factorName($0.offset)) })

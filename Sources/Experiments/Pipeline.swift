@@ -148,8 +148,8 @@ public struct RunPipeline {
         if stages.classify, (data as? any LabeledDataset)?.labelNames.count != 2 {
             throw ConfigError(config.dataset, "explanation.classify needs a labelled data set with two classes (lesions, images:DIR?labels=…)")
         }
-        if stages.compare && !(data is Lesions) {
-            throw ConfigError(config.dataset, "explanation.compare needs ground-truth masks: use dataset = \"lesions\"")
+        if stages.compare && !(data is any MaskedDataset) {
+            throw ConfigError(config.dataset, "explanation.compare needs ground-truth masks and a label rule (a masked data set such as lesions)")
         }
     }
 }
