@@ -79,8 +79,13 @@ extension TrainedRun {
     /// that have a value in every annotation column (what `evaluation.json` records).
     public func evaluationPoints(train: Int, eval: Int) -> (train: Int, eval: Int) {
         guard !(dataset is any GroundTruthDataset), let factors = annotationFactors else { return (train, eval) }
-        let complete = (0..<dataset.count).filter { i in factors.allSatisfy { $0.classes[i] != nil } }.count
+        let complete = annotatedImages(factors).count
         return (complete * 2 / 3, complete - complete * 2 / 3)
+    }
+
+    /// The images with a value in every one of `factors` (dataset index order).
+    func annotatedImages(_ factors: [AnnotatedFactor]) -> [Int] {
+        (0..<dataset.count).filter { i in factors.allSatisfy { $0.classes[i] != nil } }
     }
 
     /// The sample-based metrics on an annotated image folder: every image with a value in every
@@ -94,7 +99,7 @@ extension TrainedRun {
         }
         let start = Date()
         var rng = RandomStream.annotationMetrics.generator(seed: seed)
-        var complete = (0..<dataset.count).filter { i in factors.allSatisfy { $0.classes[i] != nil } }
+        var complete = annotatedImages(factors)
         guard complete.count >= 30 else {
             throw ConfigError(config.dataset, "only \(complete.count) images have a value in every annotation column (\(factors.map(\.name).joined(separator: ", "))); the metrics need at least 30")
         }

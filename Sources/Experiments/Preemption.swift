@@ -53,12 +53,6 @@ public enum Preemption {
         return value == 0 ? nil : Int32(value)
     }
 
-    /// Forgets a received signal (tests; a process that goes on after a handled stop).
-    public static func reset() { flag.pointee = 0 }
-
-    /// Simulates the arrival of `signal` (tests).
-    public static func request(_ signal: Int32) { flag.pointee = sig_atomic_t(signal) }
-
     /// The signal's name: "SIGTERM", "SIGINT", "SIGUSR1".
     public static func name(_ signal: Int32) -> String {
         switch signal {
