@@ -9,7 +9,7 @@ import TensorCore
 Notebook.run {
     let nb = Notebook(name: "nb04-saliency-vs-factors", title: "Notebook 04 — do saliency maps point at the lesion?",
                       abstract: "Saliency maps are the usual way to 'explain' a pixel classifier. On the lesion data we know where the evidence is (the lesion mask) and what it is (size and blur), so we can score the maps instead of admiring them: relevance mass and rank accuracy inside the mask, the pointing game, deletion and insertion curves, Integrated Gradients' completeness error, and the cascading-randomisation sanity check. The factor route (encoder → named factors → logistic / tree) gets the same scores.")
-    let plan = try nb.plan("lesions-betavae", overrides: Notebook.lesionOverrides)
+    let plan = try nb.plan("lesions-adagvae", overrides: Notebook.lesionOverrides)
     let run = try nb.trainedRun(plan.base)
     let classifiers = (run.run.path as NSString).appendingPathComponent("classifiers.json")
     if FileManager.default.fileExists(atPath: classifiers) {

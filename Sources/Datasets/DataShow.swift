@@ -9,6 +9,10 @@ public enum DataShow {
     public struct Output {
         /// The grid PNG, the per-sample PNG directory, and the lesion masks grid (if any).
         public var gridPath: String, samplesDirectory: String, maskGridPath: String?
+        /// `<name>-labels.csv` beside the samples (file, factors, label, mask) and the per-sample masks'
+        /// directory `<name>-sample-masks/`, when the data set has factors, labels or masks: with them
+        /// the samples are an image folder (`images:DIR?labels=CSV&label=label`) with its masks.
+        public var labelsCSV: String?, masksDirectory: String?
         /// Factor summary and per-sample table, as printed.
         public var report: String
     }
@@ -38,11 +42,18 @@ public enum DataShow {
         }
         let labeled = dataset as? any LabeledDataset
         let hasLabels = labeled.map { !$0.labelNames.isEmpty } ?? false
-        if let masked = dataset as? any MaskedDataset {
+        if let masked = dataset.maskedView {
             report += "label rule: \(masked.ruleDescription)" + ((masked as? Lesions).map { "; label noise \($0.labelNoise)" } ?? "") + "\n"
         }
         let samplesDirectory = (outputDirectory as NSString).appendingPathComponent("\(name)-samples")
         try? FileManager.default.removeItem(atPath: samplesDirectory)
+        let masked = dataset.maskedView
+        let masksDirectory = masked.map { _ in (outputDirectory as NSString).appendingPathComponent("\(name)-sample-masks") }
+        if let masksDirectory {
+            try? FileManager.default.removeItem(atPath: masksDirectory)
+            try FileManager.default.createDirectory(atPath: masksDirectory, withIntermediateDirectories: true)
+        }
+        var csv = [(["file"] + (grid?.factors.map(\.name) ?? []) + (hasLabels ? ["label"] : []) + (masked == nil ? [] : ["mask"])).joined(separator: ",")]
         report += "\n" + pad("#", 5) + pad("grid", 10) + pad("index", 9)
         if let grid { report += grid.factors.map { pad($0.name, 13) }.joined() }
         if hasLabels { report += "label" }
@@ -68,18 +79,33 @@ public enum DataShow {
             let single = Tensor(shape: dataset.imageShape, scalars: Array(images.scalars[(k * size)..<((k + 1) * size)]))
             let file = String(format: "%03d_", k) + fields.joined(separator: "_") + ".png"
             try PNGFile.write(RasterImage(tensor: single), to: (samplesDirectory as NSString).appendingPathComponent(file))
+            var line = [file] + (grid.map { g in zip(g.factors, g.classes(of: index)).map { $0.describe($1) } } ?? [])
+            if hasLabels, let labeled { line.append(labeled.labelNames[labeled.label(of: index)]) }
+            if let masked, let masksDirectory {
+                let (h, w) = (dataset.imageShape[1], dataset.imageShape[2])
+                let maskFile = String(format: "%03d.png", k)
+                try PNGFile.write(RasterImage(tensor: masked.mask(index).reshaped([1, h, w])), to: (masksDirectory as NSString).appendingPathComponent(maskFile))
+                line.append("../\(name)-sample-masks/\(maskFile)")
+            }
+            csv.append(line.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ","))
+        }
+        var labelsCSV: String?
+        if grid != nil || hasLabels || masked != nil {
+            labelsCSV = (outputDirectory as NSString).appendingPathComponent("\(name)-labels.csv")
+            try AtomicFile.write(csv.joined(separator: "\n") + "\n", to: labelsCSV!)
         }
         let gridPath = (outputDirectory as NSString).appendingPathComponent("\(name)-grid.png")
         try PNGFile.write(RasterImage(tensor: ImageGrid.tile(images, columns: columns)), to: gridPath)
         var maskGridPath: String?
-        if let masked = dataset as? any MaskedDataset {
+        if let masked {
             let (h, w) = (dataset.imageShape[1], dataset.imageShape[2])
             let masks = Tensor.concatenate(indices.map { masked.mask($0).reshaped([1, 1, h, w]) }, axis: 0)
             let path = (outputDirectory as NSString).appendingPathComponent("\(name)-masks.png")
             try PNGFile.write(RasterImage(tensor: ImageGrid.tile(masks, columns: columns)), to: path)
             maskGridPath = path
         }
-        return Output(gridPath: gridPath, samplesDirectory: samplesDirectory, maskGridPath: maskGridPath, report: report)
+        return Output(gridPath: gridPath, samplesDirectory: samplesDirectory, maskGridPath: maskGridPath,
+                      labelsCSV: labelsCSV, masksDirectory: masksDirectory, report: report)
     }
 
     private static func pad(_ s: String, _ width: Int) -> String {

@@ -4,8 +4,10 @@ import Foundation
 ///
 /// - `dsprites` — the built-in dSprites generator;
 /// - `dsprites:PATH.npz` — the official dSprites file;
-/// - `lesions[?noise=0.1&seed=0]` — the synthetic lesion data set with label noise;
-/// - `images:DIR[?labels=FILE.csv&label=COLUMN&resize=1]` — a folder of PNGs.
+/// - `lesions[?variant=hard&noise=0.1&seed=0]` — the synthetic lesion data set (``Lesions``; variant
+///   `standard` by default, `hard` for the pre-0.4.0 grid), optionally with label noise;
+/// - `images:DIR[?labels=FILE.csv&label=COLUMN&resize=1&rule=A+B]` — a folder of PNGs (a CSV
+///   column `mask` gives ground-truth masks; `rule` names the annotation columns the label depends on).
 public struct DatasetSpec: Equatable, Sendable, CustomStringConvertible {
     /// `dsprites`, `lesions` or `images`.
     public var kind: String
@@ -30,7 +32,7 @@ public struct DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         kind = parts.first.map(String.init) ?? ""
         path = parts.count > 1 ? String(parts[1]) : nil
         self.options = options
-        let allowed: [String: Set<String>] = ["dsprites": [], "lesions": ["noise", "seed"], "images": ["labels", "label", "resize"]]
+        let allowed: [String: Set<String>] = ["dsprites": [], "lesions": ["noise", "seed", "variant"], "images": ["labels", "label", "resize", "rule"]]
         guard let known = allowed[kind] else {
             throw DataError(text, "unknown data set '\(kind)' (known: dsprites, dsprites:FILE.npz, lesions, images:DIR)")
         }
@@ -52,6 +54,18 @@ public struct DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         return v
     }
 
+    /// The spec as a run written by untangle `version` meant it: before 0.4.0 the lesion set had
+    /// one grid, today's `hard` variant, so a `lesions` spec without a variant from such a run
+    /// reads as `lesions?variant=hard` (an old run keeps its data when it is resumed or re-scored).
+    public func asWritten(byVersion version: String?) -> DatasetSpec {
+        guard kind == "lesions", options["variant"] == nil else { return self }
+        let parts = (version ?? "0").split(separator: ".").map { Int($0) ?? 0 }
+        guard parts.lexicographicallyPrecedes([0, 4, 0]) else { return self }
+        var spec = self
+        spec.options["variant"] = Lesions.Variant.hard.rawValue
+        return spec
+    }
+
     /// Opens the data set (loading files as needed).
     public func open() throws -> any ImageDataset {
         switch kind {
@@ -63,10 +77,15 @@ public struct DatasetSpec: Equatable, Sendable, CustomStringConvertible {
             guard (0..<0.5).contains(noise) else { throw DataError(description, "noise must lie in [0, 0.5), got \(noise)") }
             let seed = try number("seed", default: 0)
             guard seed >= 0, seed == seed.rounded() else { throw DataError(description, "seed must be a non-negative integer") }
-            return Lesions(labelNoise: noise, noiseSeed: UInt64(seed))
+            let name = options["variant"] ?? Lesions.Variant.standard.rawValue
+            guard let variant = Lesions.Variant(rawValue: name) else {
+                throw DataError(description, "unknown variant '\(name)' (known: \(Lesions.Variant.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return Lesions(variant: variant, labelNoise: noise, noiseSeed: UInt64(seed))
         default:
             return try ImageFolder(directory: path!, labelsCSV: options["labels"], labelColumn: options["label"],
-                                   resize: ["1", "true", "yes"].contains(options["resize"] ?? "0"))
+                                   resize: ["1", "true", "yes"].contains(options["resize"] ?? "0"),
+                                   ruleFactors: options["rule"].map { $0.split(separator: "+").map(String.init) } ?? [])
         }
     }
 }

@@ -17,7 +17,13 @@ import TensorCore
 ///   counts); every other column is an attribute. With `labelColumn`, that
 ///   column's distinct values (sorted) become the class labels. Every image needs a
 ///   row and a non-empty label.
-public struct ImageFolder: LabeledDataset {
+/// - Masks: a CSV column `mask` names each image's ground-truth mask, a PNG by relative path
+///   (`masks/0001.png`; grey or RGB, pixel ≥ 50 % of full scale = on the finding), the same size
+///   as the images (resampled with them under `resize`). Mask files are not images of the set, and
+///   `mask` is not an annotation. With masks the folder is a ``MaskedDataset``: `compare` and
+///   `explain` score saliency against them; `ruleFactors` (annotation columns the label depends on,
+///   `rule=a+b` in the data spec) adds the factor precision/recall check.
+public struct ImageFolder: LabeledDataset, MaskedDataset {
     public let name: String
     public let imageShape: [Int]
     /// File names, in index order.
@@ -33,6 +39,12 @@ public struct ImageFolder: LabeledDataset {
     private let pixels: [UInt8]
     private let directory: String
     private let resize: Int?
+    /// Each image's mask, 1 bit per pixel (row-major, `⌈H·W/8⌉` bytes per image); empty without a mask column.
+    private let maskBits: [UInt8]
+    /// The CSV column that names the masks.
+    public static let maskColumn = "mask"
+    /// Annotation columns the label rule uses (the spec's `rule=a+b`); empty when unknown.
+    public let ruleFactors: [String]
 
     /// The most pixel bytes a folder keeps in memory (128 MiB: 32,000 grey 64×64 images, counted as
     /// RGB); a larger folder is read lazily, each image decoded when it is sampled, so memory stays
@@ -44,15 +56,22 @@ public struct ImageFolder: LabeledDataset {
 
     /// Loads `directory`; see the type's documentation for the rules.
     /// `residentLimit`: see ``residentLimit`` (a smaller one makes a small folder lazy, for tests).
+    /// `ruleFactors`: annotation columns the label rule uses (checked to exist; empty: unknown).
     public init(directory: String, labelsCSV: String? = nil, labelColumn: String? = nil,
-                resize: Bool = false, size: Int = 64, residentLimit: Int = ImageFolder.residentLimit) throws {
+                resize: Bool = false, size: Int = 64, residentLimit: Int = ImageFolder.residentLimit,
+                ruleFactors: [String] = []) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DataError(directory, "no such directory")
         }
-        // Every PNG in the directory and its subdirectories (hidden ones skipped), as relative paths.
+        let table = try labelsCSV.map { try CSVTable(path: $0) }
+        let maskIndex = table?.header.firstIndex(of: ImageFolder.maskColumn)
+        // Every PNG in the directory and its subdirectories (hidden ones skipped), as relative paths;
+        // the masks a CSV names are not images of the set.
+        let maskFiles = Set(maskIndex.map { m in table!.rows.map { ImageFolder.normalised($0[m]).lowercased() } } ?? [])
         let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? [])
-            .filter { $0.lowercased().hasSuffix(".png") && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }.sorted()
+            .filter { $0.lowercased().hasSuffix(".png") && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
+            .filter { !maskFiles.contains($0.lowercased()) }.sorted()
         guard !files.isEmpty else { throw DataError(directory, "contains no .png files") }
         // Every image is decoded once here (a damaged file is named now, not mid-training); the
         // pixels are kept while they fit ``residentLimit``, beyond it the folder is read lazily.
@@ -90,12 +109,12 @@ public struct ImageFolder: LabeledDataset {
         self.pixels = pixels
         self.labelColumn = labelColumn
 
-        guard let labelsCSV else {
+        guard let labelsCSV, let table else {
             if let labelColumn { throw DataError(directory, "label column '\(labelColumn)' given without a labels CSV") }
-            attributes = [:]; labelNames = []; labels = []
+            if !ruleFactors.isEmpty { throw DataError(directory, "rule=\(ruleFactors.joined(separator: "+")) given without a labels CSV") }
+            attributes = [:]; labelNames = []; labels = []; maskBits = []; self.ruleFactors = []
             return
         }
-        let table = try CSVTable(path: labelsCSV)
         let keyColumn = ["file", "filename", "image"].first { table.header.contains($0) } ?? table.header[0]
         let keyIndex = table.header.firstIndex(of: keyColumn)!
         // A row names its image by relative path ("sub/x.png", "./x.png", "sub\\x.png"); when no file
@@ -105,8 +124,7 @@ public struct ImageFolder: LabeledDataset {
         var byLowercase: [String: [String]] = [:]
         for file in files { byLowercase[file.lowercased(), default: []].append(file) }
         func file(named raw: String, line: Int) throws -> String {
-            var name = raw.replacingOccurrences(of: "\\", with: "/")
-            while name.hasPrefix("./") { name.removeFirst(2) }
+            let name = ImageFolder.normalised(raw)
             if fileSet.contains(name) { return name }
             let matches = byLowercase[name.lowercased()] ?? []
             guard matches.count == 1 else {
@@ -127,13 +145,41 @@ public struct ImageFolder: LabeledDataset {
             rowOf[name] = r
         }
         var attributes: [String: [String]] = [:]
-        for (c, column) in table.header.enumerated() where c != keyIndex {
+        for (c, column) in table.header.enumerated() where c != keyIndex && c != maskIndex {
             attributes[column] = try files.map { file in
                 guard let r = rowOf[file] else { throw DataError(labelsCSV, "no row for image '\(file)'") }
                 return table.rows[r][c]
             }
         }
         self.attributes = attributes
+        if let bad = ruleFactors.first(where: { attributes[$0] == nil || $0 == labelColumn }) {
+            throw DataError(labelsCSV, "rule factor '\(bad)' is \(bad == labelColumn ? "the label itself" : "no column") (columns: \(attributes.keys.sorted().joined(separator: ", ")))")
+        }
+        self.ruleFactors = ruleFactors
+        if let maskIndex {
+            let (h, w) = (first.height, first.width), bytes = (h * w + 7) / 8
+            var bits = [UInt8](repeating: 0, count: files.count * bytes)
+            for (i, image) in files.enumerated() {
+                let r = rowOf[image]!, cell = table.rows[r][maskIndex]
+                guard !cell.isEmpty else { throw DataError(labelsCSV, "line \(r + 2): no mask for image '\(image)' (the mask column needs one for every image)") }
+                let path = (directory as NSString).appendingPathComponent(ImageFolder.normalised(cell))
+                var mask: RasterImage
+                do { mask = try PNGFile.read(path) } catch {
+                    throw DataError(path, "line \(r + 2): unreadable mask of '\(image)': \(error)")
+                }
+                if resize { mask = ImageFolder.cropAndResize(mask, to: size) }
+                guard mask.width == w && mask.height == h else {
+                    throw DataError(path, "mask of '\(image)' is \(mask.width)×\(mask.height) but the images are \(w)×\(h)")
+                }
+                for p in 0..<(h * w) {
+                    let v = (0..<mask.channels).reduce(0) { $0 + Int(mask.pixels[p * mask.channels + $1]) } / mask.channels
+                    if v >= 128 { bits[i * bytes + p / 8] |= UInt8(1 << (p % 8)) }
+                }
+            }
+            maskBits = bits
+        } else {
+            maskBits = []
+        }
         if let labelColumn {
             guard let values = attributes[labelColumn] else {
                 throw DataError(labelsCSV, "no column '\(labelColumn)' (columns: \(table.header.joined(separator: ", ")))")
@@ -150,6 +196,31 @@ public struct ImageFolder: LabeledDataset {
     }
 
     public var count: Int { files.count }
+
+    /// A CSV cell as a relative path: backslashes to slashes, leading `./` dropped.
+    static func normalised(_ raw: String) -> String {
+        var name = raw.replacingOccurrences(of: "\\", with: "/")
+        while name.hasPrefix("./") { name.removeFirst(2) }
+        return name
+    }
+
+    /// Whether the labels CSV named a mask for every image.
+    public var hasMasks: Bool { !maskBits.isEmpty }
+
+    /// The mask of image `index`: `[H, W]` of 0/1 (all zeros without a mask column).
+    public func mask(_ index: Int) -> Tensor {
+        let (h, w) = (imageShape[1], imageShape[2]), bytes = (h * w + 7) / 8
+        guard hasMasks else { return .zeros([h, w]) }
+        return Tensor(shape: [h, w]) { out in
+            for p in 0..<(h * w) { out[p] = maskBits[index * bytes + p / 8] & UInt8(1 << (p % 8)) != 0 ? 1 : 0 }
+        }
+    }
+
+    /// The rule in words: which annotation columns it uses, or that it is unknown.
+    public var ruleDescription: String {
+        ruleFactors.isEmpty ? "unknown (give rule=COLUMN+COLUMN in the data spec)"
+            : "\(labelColumn ?? "the label") depends on \(ruleFactors.joined(separator: " and "))"
+    }
 
     public func label(of index: Int) -> Int {
         precondition(!labels.isEmpty, "\(name): no labels were loaded (give a labels CSV and a label column)")

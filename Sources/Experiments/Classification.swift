@@ -28,6 +28,19 @@ public struct ClassifierBundle: Codable, Sendable {
     /// Counterfactual validity rates (decode → encode → classifier flips) for the tree and the logistic model.
     public var counterfactualValidity: [String: Double]
 
+    /// The probe's best factor of each feature latent (the factor with the highest MI, whether or
+    /// not the latent is clean enough to be named after it); nil in bundles written before 0.4.0
+    /// or when the run was never probed.
+    public var featureFactors: [String?]?
+
+    /// The ground-truth factor a feature is matched to when its use is checked against a label
+    /// rule: the probe's best factor, else the factor its name stands for (``factorName(_:)``,
+    /// `size (1 of 2)` → size).
+    public func bestFactor(_ feature: Int) -> String {
+        if let factors = featureFactors, feature < factors.count, let best = factors[feature] { return best }
+        return LatentNaming.factor(of: factorName(feature))
+    }
+
     /// The factor a feature stands for: its name without the `z3:` prefix that tells apart
     /// latents sharing a name.
     public func factorName(_ feature: Int) -> String {
@@ -210,6 +223,7 @@ extension TrainedRun {
                                       logistic: logistic, pathLambdas: lassoPath.map(\.lambda),
                                       pathNonZero: lassoPath.map { $0.weights.filter { $0 != 0 }.count }, scores: scores,
                                       counterfactualValidity: [:])
+        if let naming = try latentNaming() { bundle.featureFactors = latents.map { naming[$0].bestFactor } }
         progress("checking counterfactual validity on 100 test images")
         let sample = Array(testIndices.prefix(100))
         for model in ["tree", "logistic"] {
@@ -247,6 +261,12 @@ extension TrainedRun {
         return bundle.logistic.probabilities(x)[0] >= 0.5 ? 1 : 0
     }
 
+    /// How far past the decision boundary a counterfactual lands, in standard deviations of the
+    /// changed feature: 0.5 σ ≈ one class step of a uniform six-class factor (σ ≈ 1.7 steps), so the
+    /// decoded image shows a member of the next class rather than a point on the boundary, which
+    /// re-encodes to either side (validity ≈ 40 % on the lesion study without a margin).
+    public static let counterfactualMargin = 0.5
+
     /// A counterfactual for dataset image `index` under `model`, with the round-trip check:
     /// the counterfactual code is decoded, re-encoded and classified again.
     public func counterfactual(_ bundle: ClassifierBundle, model: String, index: Int, data: any ImageDataset)
@@ -254,74 +274,13 @@ extension TrainedRun {
         let code = self.code(of: index, data: data)
         let row = bundle.featureLatents.map { Double(code[$0]) }
         guard let cf = CounterfactualSearch.smallestFlip(row, features: Array(row.indices), scales: bundle.featureScales,
-                                                         classify: { decide(bundle, model: model, $0) }) else { return nil }
+                                                         classify: { decide(bundle, model: model, $0) },
+                                                         margin: TrainedRun.counterfactualMargin) else { return nil }
         var flipped = code
         flipped[bundle.featureLatents[cf.feature]] = Float(cf.value)
         let reencoded = Array(encodeMeans(decode(Tensor(shape: [1, code.count], scalars: flipped))).scalars)
         let roundTrip = decide(bundle, model: model, bundle.featureLatents.map { Double(reencoded[$0]) })
         return (cf, code, flipped, roundTrip)
-    }
-
-    /// The factor-level explanation of dataset image `index`: both models' decisions, the tree's
-    /// decision path and the logistic per-factor contributions in factor names, and each model's
-    /// counterfactual; writes `explanations/index-N-<model>.png` (original → flipped, 7 decoded steps).
-    public func explain(index: Int) throws -> (text: String, figures: [String]) {
-        let bundle = try loadClassifiers()
-        let data = dataset
-        let (_, labelOf) = try labels(column: bundle.labelColumn)
-        guard index >= 0 && index < data.count else { throw ConfigError("--index \(index)", "out of range 0..<\(data.count)") }
-        let code = self.code(of: index, data: data)
-        let row = bundle.featureLatents.map { code[$0] }
-        let names = bundle.featureNames, classes = bundle.classNames
-        var text = "image \(index): true label \(classes[labelOf(index)])"
-        if let grid = data as? any GroundTruthDataset {
-            text += " — factors " + zip(grid.factors, grid.classes(of: index)).map { "\($0.name)=\($0.describe($1))" }.joined(separator: ", ")
-        }
-        text += "\n\nDecision tree (α = \(String(format: "%.4f", bundle.treeAlpha)), depth \(bundle.tree.depth), \(bundle.tree.leafCount) leaves):\n"
-        let path = bundle.tree.path(row[...])
-        for (k, node) in path.enumerated() {
-            let n = bundle.tree.nodes[node]
-            if n.isLeaf {
-                let p = n.probabilities
-                let c = p.indices.max { p[$0] < p[$1] }!
-                text += "  → \(classes[c]) (p = \(String(format: "%.2f", p[c])))\n"
-            } else {
-                let goesLeft = k + 1 < path.count && path[k + 1] == n.left
-                text += "  \(names[n.feature]) = \(String(format: "%.2f", row[n.feature])) \(goesLeft ? "<=" : ">") \(String(format: "%.2f", n.threshold))\n"
-            }
-        }
-        let p = bundle.logistic.probabilities(row)[0]
-        text += "\nSparse logistic regression (λ = \(String(format: "%.4f", bundle.logistic.lambda))): P(\(classes[1])) = \(String(format: "%.3f", p))\n"
-        let contributions = bundle.logistic.contributions(row)
-        for j in contributions.indices.sorted(by: { abs(contributions[$0]) > abs(contributions[$1]) }) where bundle.logistic.weights[j] != 0 {
-            text += String(format: "  %@ %+.3f (value %.2f, weight %+.3f)\n", names[j].padding(toLength: 24, withPad: " ", startingAt: 0),
-                           contributions[j], row[j], bundle.logistic.weights[j])
-        }
-        text += String(format: "  %@ %+.3f\n", "bias".padding(toLength: 24, withPad: " ", startingAt: 0), bundle.logistic.bias)
-        var figures: [String] = []
-        for model in ["tree", "logistic"] {
-            guard let (cf, original, flipped, roundTrip) = counterfactual(bundle, model: model, index: index, data: data) else {
-                text += "\nCounterfactual (\(model)): no single factor flips the decision within ±5 standard deviations.\n"
-                continue
-            }
-            text += String(format: "\nCounterfactual (%@): change %@ from %.2f to %.2f (%.2f σ) → %@; decoded and re-encoded: %@ (%@)\n",
-                           model, names[cf.feature], cf.original, cf.value, cf.normalisedDelta, classes[cf.toClass],
-                           classes[roundTrip], roundTrip == cf.toClass ? "valid" : "not valid")
-            let steps = 7
-            var codes: [Float] = []
-            for s in 0..<steps {
-                var c = original
-                let l = bundle.featureLatents[cf.feature]
-                c[l] = original[l] + (flipped[l] - original[l]) * Float(s) / Float(steps - 1)
-                codes += c
-            }
-            let decoded = decode(Tensor(shape: [steps, original.count], scalars: codes))
-            let strip = Tensor.concatenate([data.images([index]), decoded], axis: 0)
-            let path = (run.path as NSString).appendingPathComponent("explanations/index-\(index)-\(model).png")
-            try PNGFile.write(RasterImage(tensor: ImageGrid.tile(strip, columns: steps + 1)), to: path)
-            figures.append(path)
-        }
-        return (text, figures)
     }
 
     /// A summary of the classifiers: scores, the tree as rules, importances, coefficients, validity.

@@ -34,12 +34,79 @@ extension TrainedRun {
         }
     }
 
+    /// The models `compare` and `explain` explain, each with the registered methods that apply to
+    /// it: the pixel CNN with every method; encoder → logistic with the three cheapest kinds
+    /// (gradient, path, perturbation: each costs a pass through the encoder per sample, step or
+    /// window); the tree with the perturbation methods; and for each factor of `latentsFor` (the
+    /// label rule's), the first feature latent whose best factor it is, with Integrated Gradients.
+    func explainedModels(_ bundle: ClassifierBundle, cnn: PixelCNN, latentsFor factors: [String]) -> [(ExplainedModel, [any Attribution])] {
+        let factorScore = logisticScore(bundle)
+        func factorProbability(_ x: Tensor) -> [Double] {
+            let t = Tape(recording: false)
+            return factorScore(t.constant(x)).value.scalars.map { 1 / (1 + exp(-Double($0))) }
+        }
+        func treeProbability(_ x: Tensor) -> [Double] {
+            let codes = encodeMeans(x), z = config.latentCount
+            let rows = (0..<x.shape[0]).flatMap { i in bundle.featureLatents.map { codes.scalars[i * z + $0] } }
+            return bundle.tree.probabilities(rows).enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+        }
+        // Latent shift: the decoded code and the decoded counterfactual code of each image.
+        let z = config.latentCount, m = bundle.logistic
+        let direction = (0..<z).map { l -> Float in
+            bundle.featureLatents.firstIndex(of: l).map { Float(m.weights[$0] / m.scale[$0]) } ?? 0
+        }
+        let norm = direction.reduce(Float(0)) { $0 + $1 * $1 }
+        func shifted(_ x: Tensor, _ counterfactual: ([Float]) -> [Float]?) -> (reconstruction: Tensor, counterfactual: Tensor) {
+            let codes = encodeMeans(x), n = x.shape[0]
+            var moved = codes.scalars
+            for i in 0..<n {
+                let code = Array(codes.scalars[(i * z)..<((i + 1) * z)])
+                if let target = counterfactual(code) { moved.replaceSubrange((i * z)..<((i + 1) * z), with: target) }
+            }
+            return (decode(codes), decode(Tensor(shape: [n, z], scalars: moved)))
+        }
+        let logisticShift = { (x: Tensor) in
+            shifted(x) { code in
+                guard norm > 0 else { return nil }
+                let row = bundle.featureLatents.map { code[$0] }
+                let logit = Float(m.logOdds(row))
+                return zip(code, direction).map { $0 + (-2 * logit / norm) * $1 } // the mirror point: log-odds −f(z)
+            }
+        }
+        let treeShift = { (x: Tensor) in
+            shifted(x) { code in
+                let row = bundle.featureLatents.map { Double(code[$0]) }
+                guard let cf = CounterfactualSearch.smallestFlip(row, features: Array(row.indices), scales: bundle.featureScales,
+                                                                 classify: { self.decide(bundle, model: "tree", $0) },
+                                                                 margin: TrainedRun.counterfactualMargin) else { return nil }
+                var target = code
+                target[bundle.featureLatents[cf.feature]] = Float(cf.value)
+                return target
+            }
+        }
+        let encoderMethods: Set<String> = ["gradient", "ig-gausslegendre", "occlusion", "latent-shift"]
+        var explained: [(ExplainedModel, [any Attribution])] = [
+            (PixelClassifier.explained(cnn), AttributionRegistry.all),
+            (ExplainedModel(name: "factor-logistic", score: factorScore, probability: factorProbability, latentShift: logisticShift),
+             AttributionRegistry.named(encoderMethods)),
+            (ExplainedModel(name: "factor-tree", probability: treeProbability, latentShift: treeShift), AttributionRegistry.all),
+        ]
+        for factor in factors {
+            guard let l = bundle.featureNames.indices.first(where: { bundle.bestFactor($0) == factor }).map({ bundle.featureLatents[$0] }) else { continue }
+            let latentScore: ScoreFunction = { x in self.model.encoder(x).mean.slice(axis: 1, l..<(l + 1)).reshaped([x.shape[0]]) }
+            explained.append((ExplainedModel(name: "latent:\(factor)", score: latentScore), AttributionRegistry.named(["ig-gausslegendre"])))
+        }
+        return explained
+    }
+
     /// Compares pixel saliency with factor-level explanations on `count` test images of the
     /// lesion set, scored against the ground-truth masks and the label rule. Writes
-    /// `compare/scores.csv`, `compare/sanity.csv` and `compare/panel-<index>.png`; returns the table.
+    /// `compare/scores.csv`, `compare/factors.json` (``FactorRuleCheck``), `compare/sanity.csv`,
+    /// `compare/panel-<index>.png` and, for the same `panels` images, the `explain` page
+    /// `explanations/image-<index>/index.html`; returns the table.
     public func compare(count: Int = 100, seed: UInt64 = 0, panels: Int = 4, progress: (String) -> Void = { _ in }) throws -> String {
-        guard let lesions = dataset as? any MaskedDataset else {
-            throw ConfigError(config.dataset, "compare needs a data set with ground-truth masks and a label rule (a MaskedDataset, e.g. lesions)")
+        guard let lesions = dataset.maskedView else {
+            throw ConfigError(config.dataset, "compare needs a data set with ground-truth masks (lesions, or an image folder whose labels CSV has a mask column)")
         }
         let bundle = try loadClassifiers()
         let cnn = try loadPixelCNN(classCount: 2)
@@ -52,33 +119,11 @@ extension TrainedRun {
         let shape = lesions.imageShape, plane = shape[1] * shape[2]
         var rng = RandomGenerator(seed: seed)
 
-        let factorScore = logisticScore(bundle)
-        func factorProbability(_ x: Tensor) -> [Double] {
-            let t = Tape(recording: false)
-            return factorScore(t.constant(x)).value.scalars.map { 1 / (1 + exp(-Double($0))) }
-        }
-        func treeProbability(_ x: Tensor) -> [Double] {
-            let codes = encodeMeans(x), z = config.latentCount
-            let rows = (0..<x.shape[0]).flatMap { i in bundle.featureLatents.map { codes.scalars[i * z + $0] } }
-            return bundle.tree.probabilities(rows).enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
-        }
-        // Each model with every registered method that applies to it; the encoder-based models get
-        // the three cheapest kinds only (gradient, path, perturbation: each method costs a pass through
-        // the encoder per sample, step or window).
-        let encoderMethods: Set<String> = ["gradient", "ig-gausslegendre", "occlusion"]
-        var explained: [(ExplainedModel, [any Attribution])] = [
-            (PixelClassifier.explained(cnn), AttributionRegistry.all),
-            (ExplainedModel(name: "factor-logistic", score: factorScore, probability: factorProbability), AttributionRegistry.named(encoderMethods)),
-            (ExplainedModel(name: "factor-tree", probability: treeProbability), AttributionRegistry.all),
-        ]
-        if let l = bundle.featureNames.indices.first(where: { bundle.factorName($0) == "size" }).map({ bundle.featureLatents[$0] }) {
-            let latentScore: ScoreFunction = { x in self.model.encoder(x).mean.slice(axis: 1, l..<(l + 1)).reshaped([x.shape[0]]) }
-            explained.append((ExplainedModel(name: "latent:size", score: latentScore), AttributionRegistry.named(["ig-gausslegendre"])))
-        }
+        let explained = explainedModels(bundle, cnn: cnn, latentsFor: lesions.ruleFactors)
         let methods = explained.flatMap { model, candidates in candidates.filter { $0.applies(to: model) }.map { (model, $0) } }
 
         var rows = ["model,method,relevance_mass,relevance_rank,pointing_game,pointing_game_15px,deletion_auc,insertion_auc,ig_abs_delta,seconds"]
-        var maps: [String: Tensor] = [:]
+        var maps: [String: Tensor] = [:], relevanceMass: [String: Double] = [:]
         for (model, method) in methods {
             progress("\(model.name) \(method.name)")
             let start = Date()
@@ -113,31 +158,30 @@ extension TrainedRun {
                 delta = deltas.reduce(0.0) { $0 + Swift.abs($1) } / Double(m)
             }
             let p = model.probability != nil
+            relevanceMass["\(model.name) \(method.name)"] = mass / n
             rows.append([model.name, method.name, f(mass / n), f(rank / n), f(point / n), f(point15 / n),
                          p ? f(deletion / n) : "", p ? f(insertion / n) : "", delta.map(f) ?? "",
                          String(format: "%.1f", Date().timeIntervalSince(start))].joined(separator: ","))
         }
 
         // Factor level: the factors each interpretable model relies on vs. the label rule's.
-        let rule = Set(lesions.ruleFactors)
-        func factorRow(_ model: String, _ used: Set<String>) -> String {
-            let hits = used.intersection(rule).count
-            let precision = used.isEmpty ? 0 : Double(hits) / Double(used.count), recall = rule.isEmpty ? 0 : Double(hits) / Double(rule.count)
-            return "\(model),factors used: \(used.sorted().joined(separator: " ")),precision \(f(precision)),recall \(f(recall)),counterfactual validity \(f(bundle.counterfactualValidity[model == "factor-tree" ? "tree" : "logistic"] ?? 0)),,,,"
+        let check = FactorRuleCheck(bundle: bundle, rule: lesions.ruleFactors, relevanceMass: relevanceMass)
+        for name in ["factor-tree", "factor-logistic"] {
+            let m = check.models[name]!
+            rows.append("\(name),factors used: \(m.factorsUsed.joined(separator: " ")),precision \(f(m.precision)),recall \(f(m.recall)),counterfactual validity \(f(m.counterfactualValidity)),,,,")
         }
-        let treeUsed = Set(bundle.tree.featureImportances.enumerated().filter { $0.element > 0 }.map { LatentNaming.factor(of: bundle.factorName($0.offset)) })
-        let logisticUsed = Set(bundle.logistic.weights.enumerated().filter { $0.element != 0 }.map { LatentNaming.factor(of: bundle.factorName($0.offset)) })
-        rows.append(factorRow("factor-tree", treeUsed))
-        rows.append(factorRow("factor-logistic", logisticUsed))
         let directory = (run.path as NSString).appendingPathComponent("compare")
         try AtomicFile.write(rows.joined(separator: "\n") + "\n", to: directory + "/scores.csv")
+        try AtomicFile.write(try JSONEncoder.sorted.encode(check) + Data("\n".utf8), to: directory + "/" + FactorRuleCheck.fileName)
 
         progress("sanity check: cascading randomisation of the CNN")
         try AtomicFile.write(try sanityCheck(cnn: cnn, images: images.slice(axis: 0, 0..<min(10, indices.count)), seed: seed), to: directory + "/sanity.csv")
 
         progress("panels")
         try writePanels(maps: maps, images: images, masks: masks, indices: indices, bundle: bundle, count: min(panels, indices.count), directory: directory)
-        return rows.joined(separator: "\n") + "\n"
+        progress("one page per panel image (explanations/image-K/index.html)")
+        for index in indices.prefix(panels) { _ = try explain(index: index, seed: seed) }
+        return rows.joined(separator: "\n") + "\n\n" + check.text
     }
 
     /// Cascading randomisation (Adebayo et al. 2018): re-initialise the CNN's layers from the top
@@ -194,12 +238,9 @@ extension TrainedRun {
             }
             var strip: [Tensor] = []
             if let cf = counterfactual(bundle, model: "tree", index: indices[i], data: dataset) {
+                let decoded = counterfactualStrip(from: cf.code, to: cf.flippedCode, latent: bundle.featureLatents[cf.counterfactual.feature], steps: columns)
                 for s in 0..<columns {
-                    var code = cf.code
-                    let l = bundle.featureLatents[cf.counterfactual.feature]
-                    code[l] = cf.code[l] + (cf.flippedCode[l] - cf.code[l]) * Float(s) / Float(columns - 1)
-                    let decoded = decode(Tensor(shape: [1, code.count], scalars: code))
-                    let g = (0..<plane).map { p in (0..<shape[0]).reduce(Float(0)) { $0 + decoded.scalars[$1 * plane + p] } / Float(shape[0]) }
+                    let g = (0..<plane).map { p in (0..<shape[0]).reduce(Float(0)) { $0 + decoded.scalars[(s * shape[0] + $1) * plane + p] } / Float(shape[0]) }
                     strip.append(Tensor(shape: [3, shape[1], shape[2]], scalars: g + g + g))
                 }
             }

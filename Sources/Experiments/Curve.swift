@@ -95,7 +95,7 @@ public enum LearningCurve {
         let directory = (path as NSString).appendingPathComponent(codesDirectory)
         let factors = try NPYArray.read(directory + "/factors.npy")
         let classes = try factors.integers(source: directory + "/factors.npy")
-        let data = try TrainedRun.openDataset(config, field: "\(run.configPath): data.dataset")
+        let data = try TrainedRun.openDataset(config, field: "\(run.configPath): data.dataset", run: run)
         guard let grid = data as? any GroundTruthDataset, factors.shape.count == 2, factors.shape[1] == grid.factors.count else {
             throw ConfigError(directory + "/factors.npy", "does not hold [N, \((data as? any GroundTruthDataset)?.factors.count ?? 0)] factor classes of \(config.dataset)")
         }

@@ -148,8 +148,8 @@ public struct RunPipeline {
         if stages.classify, (data as? any LabeledDataset)?.labelNames.count != 2 {
             throw ConfigError(config.dataset, "explanation.classify needs a labelled data set with two classes (lesions, images:DIR?labels=…)")
         }
-        if stages.compare && !(data is any MaskedDataset) {
-            throw ConfigError(config.dataset, "explanation.compare needs ground-truth masks and a label rule (a masked data set such as lesions)")
+        if stages.compare && data.maskedView == nil {
+            throw ConfigError(config.dataset, "explanation.compare needs ground-truth masks (lesions, or an image folder whose labels CSV has a mask column)")
         }
     }
 }

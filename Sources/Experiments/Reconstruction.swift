@@ -43,16 +43,17 @@ public struct TrainedRun {
             if !allowUnfinished || last == nil { throw UnfinishedRun(run: run, config: config, newestCheckpoint: last) }
             weights = run.checkpointPath(step: last!)
         }
-        dataset = try TrainedRun.openDataset(config, field: "\(run.configPath): data.dataset")
+        dataset = try TrainedRun.openDataset(config, field: "\(run.configPath): data.dataset", run: run)
         model = VAE(architecture: config.architecture, imageShape: dataset.imageShape, latentCount: config.latentCount, seed: config.seed)
         let (tensors, _) = try Safetensors.read(weights)
         try Safetensors.load(tensors, into: model.parameters, path: weights)
     }
 
-    /// The data set of `config`; a bad spec is a `ConfigError` naming `field`.
-    static func openDataset(_ config: ExperimentConfig, field: String = "data.dataset") throws -> any ImageDataset {
+    /// The data set of `config` (as the version that wrote `run` meant it, see
+    /// ``DatasetSpec/asWritten(byVersion:)``); a bad spec is a `ConfigError` naming `field`.
+    static func openDataset(_ config: ExperimentConfig, field: String = "data.dataset", run: RunDirectory? = nil) throws -> any ImageDataset {
         do {
-            return try DatasetSpec(parsing: config.dataset).open()
+            return try DatasetSpec(parsing: config.dataset).asWritten(byVersion: run.map(\.writtenByVersion) ?? untangleVersion).open()
         } catch let error as DataError {
             throw ConfigError(field, error.description)
         }

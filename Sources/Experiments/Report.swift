@@ -14,7 +14,15 @@ extension TrainedRun {
         }
         let sanity = (try? String(contentsOfFile: directory + "/sanity.csv", encoding: .utf8)).map(table) ?? ""
         let panels = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("panel-") && $0.hasSuffix(".png") }.sorted()
+        let check = (try? run.decode(FactorRuleCheck.self, from: "compare/" + FactorRuleCheck.fileName)).flatMap { $0 }
+        let pages = ((try? FileManager.default.contentsOfDirectory(atPath: run.file("explanations"))) ?? [])
+            .filter { $0.hasPrefix("image-") && FileManager.default.fileExists(atPath: run.file("explanations/\($0)/index.html")) }
+            .sorted { (Int($0.dropFirst(6)) ?? 0) < (Int($1.dropFirst(6)) ?? 0) }
         return "<h2>Pixel saliency vs factor explanations (compare/)</h2>\n" + table(scores)
+            + (check.map { "\n<h3>Factor level (compare/factors.json)</h3>\n<pre>" + $0.text.replacingOccurrences(of: "<", with: "&lt;") + "</pre>" } ?? "")
+            + (pages.isEmpty ? "" : "\n<h3>One page per case</h3>\n<ul>" + pages.map {
+                "<li><a href=\"explanations/\($0)/index.html\">\($0.replacingOccurrences(of: "-", with: " "))</a>: rule path with true factor values, counterfactuals, every saliency map</li>"
+            }.joined() + "</ul>")
             + "\n<h3>Sanity check: cascading randomisation of the CNN</h3>\n" + sanity + "\n"
             + panels.map { "<figure><img src=\"compare/\($0)\" alt=\"\($0)\"><figcaption>\($0)</figcaption></figure>" }.joined(separator: "\n")
     }

@@ -36,6 +36,13 @@ public struct RunDirectory: Sendable {
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
     public var configPath: String { file("config.toml") }
     public var runInfoPath: String { file("run.json") }
+
+    /// The untangle version that started this run (`run.json`'s `untangle_version`): today's when
+    /// the run has not started yet, `"0"` for a run.json without one.
+    public var writtenByVersion: String {
+        guard let data = FileManager.default.contents(atPath: runInfoPath) else { return untangleVersion }
+        return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["untangle_version"] as? String ?? "0"
+    }
     public var logPath: String { file("log.csv") }
     public var checkpointsPath: String { file("checkpoints") }
     public var modelPath: String { file("model.safetensors") }

@@ -11,7 +11,8 @@ import TensorCore
 /// - `runs.csv`: one row per run: `run_id`, `status` (done / unfinished), every resolved config
 ///   key (`model.beta`, …), then every metric: `heldout.*` (metrics.json), the disentanglement
 ///   metrics (evaluation.json), `classify.<model>.<score>` (classifiers.json) and
-///   `compare.<model>.<method>.<score>` (compare/scores.csv). Timings are left out, so the same
+///   `compare.<model>.<method>.<score>` (compare/scores.csv) with the factor-level checks of
+///   `compare/factors.json` (``FactorRuleCheck/scalars``). Timings are left out, so the same
 ///   runs always give the same bytes.
 /// - `aggregate.csv`: grouped by every varying config key except `experiment.seed`: `n`, then
 ///   mean and standard deviation (n − 1) of each metric.
@@ -100,6 +101,9 @@ public struct ExperimentSummary {
                     }
                 }
             }
+        }
+        if let check = try RunDirectory(existing: path).decode(FactorRuleCheck.self, from: "compare/" + FactorRuleCheck.fileName) {
+            metrics.merge(check.scalars) { $1 }
         }
         let done = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("stages.json"))
         return Row(runID: id, status: done ? "done" : "unfinished", config: values, metrics: metrics)

@@ -84,7 +84,7 @@ public final class Trainer {
     public init(config: ExperimentConfig, resultsRoot: String = "Results") throws {
         self.config = config
         run = RunDirectory(resultsRoot: resultsRoot, config: config)
-        dataset = try TrainedRun.openDataset(config)
+        dataset = try TrainedRun.openDataset(config, run: run)
         let shape = dataset.imageShape
         if config.architecture == .conv && (shape[1] != 64 || shape[2] != 64) {
             throw TrainingError.incompatible("model.architecture conv needs 64×64 images, but \(config.dataset) has \(shape[1])×\(shape[2]); use architecture = \"mlp\" or resize")
@@ -437,4 +437,4 @@ public final class Trainer {
 }
 
 /// The Untangle version recorded in run directories.
-public let untangleVersion = "0.3.0"
+public let untangleVersion = "0.4.0"

@@ -16,13 +16,16 @@ extension TrainedRun {
     /// The latent names from `factors.json` (written by `probe`), or `z<i>`.
     /// A damaged `factors.json`, or one for another number of latents, is an error naming it.
     public func latentNames() throws -> [String] {
-        guard let names = try run.decode([LatentName].self, from: "factors.json") else {
-            return (0..<config.latentCount).map { "z\($0)" }
-        }
+        try latentNaming()?.map(\.name) ?? (0..<config.latentCount).map { "z\($0)" }
+    }
+
+    /// The probe's names with their evidence (`factors.json`), one per latent; nil before `probe`.
+    public func latentNaming() throws -> [LatentName]? {
+        guard let names = try run.decode([LatentName].self, from: "factors.json") else { return nil }
         guard names.count == config.latentCount else {
             throw ConfigError(run.file("factors.json"), "names \(names.count) latents, the model has \(config.latentCount); run `untangle probe \(run.path)` again")
         }
-        return names.map(\.name)
+        return names
     }
 
     /// Decoded traversals: for each latent in `latents`, the base code (mean of `baseCount`

@@ -15,10 +15,14 @@ public struct ExplainedModel {
     public var probability: ((Tensor) -> [Double])?
     /// A convolutional layer and the head on top of it, for Grad-CAM.
     public var layer: (features: (Variable) -> Variable, head: ScoreFunction)?
+    /// For a model that decides on an autoencoder's codes: images `[B, C, H, W]` → their decoded
+    /// codes D(E(x)) and decoded counterfactual codes D(z′), both `[B, C, H, W]` (``LatentShiftAttribution``).
+    public var latentShift: ((Tensor) -> (reconstruction: Tensor, counterfactual: Tensor))?
 
     public init(name: String, score: ScoreFunction? = nil, probability: ((Tensor) -> [Double])? = nil,
-                layer: (features: (Variable) -> Variable, head: ScoreFunction)? = nil) {
-        self.name = name; self.score = score; self.probability = probability; self.layer = layer
+                layer: (features: (Variable) -> Variable, head: ScoreFunction)? = nil,
+                latentShift: ((Tensor) -> (reconstruction: Tensor, counterfactual: Tensor))? = nil) {
+        self.name = name; self.score = score; self.probability = probability; self.layer = layer; self.latentShift = latentShift
     }
 }
 
@@ -162,6 +166,7 @@ public enum AttributionRegistry {
         IntegratedGradientsAttribution(rule: .riemannMiddle),
         OcclusionAttribution(),
         GradCAMAttribution(),
+        LatentShiftAttribution(),
     ]
 
     /// The methods with these names, in registry order (unknown names are ignored).

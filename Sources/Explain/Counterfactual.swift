@@ -15,14 +15,18 @@ public struct Counterfactual: Sendable, Codable, Equatable {
 public enum CounterfactualSearch {
     /// For each feature in `features`, scans `value ± k·step·scale_j` outwards (k = 1 … `steps`) for
     /// the first value whose predicted class differs, then refines the boundary by bisection to
-    /// `tolerance·scale_j`, landing just past it. Returns the flip with the smallest change in
-    /// units of `scales`, or `nil` when no single feature flips the decision within the range.
+    /// `tolerance·scale_j`, landing just past it — and then `margin·scale_j` further on (halved
+    /// until the decision is still flipped there), so that the counterfactual lies inside the other
+    /// class rather than on its edge, where a decoded and re-encoded image falls either way.
+    /// Returns the flip with the smallest boundary distance in units of `scales`, or `nil` when no
+    /// single feature flips the decision within the range.
     ///
     /// `classify` maps a feature vector to a class; `scales` are the features' standard deviations.
     public static func smallestFlip(_ row: [Double], features: [Int], scales: [Double], classify: ([Double]) -> Int,
-                                    step: Double = 0.02, steps: Int = 250, tolerance: Double = 1e-4) -> Counterfactual? {
+                                    step: Double = 0.02, steps: Int = 250, tolerance: Double = 1e-4,
+                                    margin: Double = 0) -> Counterfactual? {
         let original = classify(row)
-        var best: Counterfactual?
+        var best: Counterfactual?, bestBoundary = Double.infinity
         for j in features {
             let scale = max(scales[j], 1e-9)
             search: for k in 1...steps {
@@ -37,11 +41,18 @@ public enum CounterfactualSearch {
                         mid[j] = (inside + outside) / 2
                         if classify(mid) != original { outside = mid[j] } else { inside = mid[j] }
                     }
-                    moved[j] = outside
-                    let candidate = Counterfactual(feature: j, original: row[j], value: outside,
-                                                   normalisedDelta: abs(outside - row[j]) / scale,
+                    let boundary = abs(outside - row[j]) / scale
+                    var extra = margin
+                    while extra > tolerance {
+                        moved[j] = outside + direction * extra * scale
+                        if classify(moved) != original { break }
+                        extra /= 2
+                    }
+                    moved[j] = extra > tolerance ? outside + direction * extra * scale : outside
+                    let candidate = Counterfactual(feature: j, original: row[j], value: moved[j],
+                                                   normalisedDelta: abs(moved[j] - row[j]) / scale,
                                                    fromClass: original, toClass: classify(moved))
-                    if best == nil || candidate.normalisedDelta < best!.normalisedDelta { best = candidate }
+                    if best == nil || boundary < bestBoundary { best = candidate; bestBoundary = boundary }
                     break search
                 }
             }

@@ -102,11 +102,17 @@ public enum SaliencyScores {
         return (0..<plane).map { p in (0..<channels).reduce(0) { $0 + attributions[attributions.startIndex + $1 * plane + p] } }
     }
 
-    /// The heat-map rendering of the spec: divide by the 98th percentile of |a|, clip to [−1, 1],
-    /// red for positive and blue for negative over the grey image. Returns `[3, H, W]`.
-    public static func heatMap(_ map: [Float], over grey: [Float], height h: Int, width w: Int) -> Tensor {
+    /// The 98th percentile of |a| (at least 1e-12): the unit of every rendered map, as in Captum's
+    /// `visualize_image_attr` (`outlier_perc = 2`), so one colour bar (−1 … +1 of it) reads them all.
+    public static func displayScale(_ map: [Float]) -> Float {
         let magnitudes = map.map { Swift.abs($0) }.sorted()
-        let p98 = max(magnitudes[min(magnitudes.count - 1, Int(0.98 * Double(magnitudes.count)))], 1e-12)
+        return max(magnitudes[min(magnitudes.count - 1, Int(0.98 * Double(magnitudes.count)))], 1e-12)
+    }
+
+    /// The signed heat-map rendering: v = a / ``displayScale(_:)`` clipped to [−1, 1], red for
+    /// positive and blue for negative blended over the image at 0.6 of its grey level. Returns `[3, H, W]`.
+    public static func heatMap(_ map: [Float], over grey: [Float], height h: Int, width w: Int) -> Tensor {
+        let p98 = displayScale(map)
         var out = Tensor.zeros([3, h, w])
         for p in 0..<(h * w) {
             let v = min(max(map[p] / p98, -1), 1), g = 0.6 * grey[p]
@@ -116,4 +122,21 @@ public enum SaliencyScores {
         }
         return out
     }
+
+    /// The absolute rendering (Captum's `sign = "absolute_value"`, blended): v = |a| / ``displayScale(_:)``
+    /// clipped to [0, 1], blended from the image (0.6 of its grey level) towards yellow-white
+    /// through orange as v grows. Returns `[3, H, W]`.
+    public static func absoluteHeatMap(_ map: [Float], over grey: [Float], height h: Int, width w: Int) -> Tensor {
+        let p98 = displayScale(map)
+        var out = Tensor.zeros([3, h, w])
+        for p in 0..<(h * w) {
+            let v = min(Swift.abs(map[p]) / p98, 1), g = 0.6 * grey[p]
+            let colour = absoluteColour(v)
+            for c in 0..<3 { out.scalars[c * h * w + p] = (1 - v) * g + v * colour[c] }
+        }
+        return out
+    }
+
+    /// The colour ramp of ``absoluteHeatMap(_:over:height:width:)`` at v ∈ [0, 1]: dark red → orange → pale yellow.
+    public static func absoluteColour(_ v: Float) -> [Float] { [min(1, 0.5 + v), min(1, 1.6 * v * v), 0.8 * v * v * v] }
 }

@@ -73,6 +73,9 @@ public struct SparseLogisticRegression: Sendable, Codable, Equatable {
         }
     }
 
+    /// The log-odds `b + Σ_j w_j·x̃_j` of one row (`D` values).
+    public func logOdds(_ row: [Float]) -> Double { contributions(row).reduce(bias, +) }
+
     /// Per-feature contributions `w_j·x̃_j` to the log-odds of one row (the bias is separate).
     public func contributions(_ row: [Float]) -> [Double] {
         (0..<weights.count).map { weights[$0] * (Double(row[$0]) - mean[$0]) / scale[$0] }

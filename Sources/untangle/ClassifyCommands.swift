@@ -36,17 +36,24 @@ struct Classify: ParsableCommand {
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Explain one image's decision in factor names, with counterfactual strips in RUN/explanations/.")
+        abstract: "Explain one image two ways on one page: the rule in named factors and every saliency map.",
+        discussion: """
+        Needs `untangle classify RUN` first. Prints the decisions, the tree's rule path with the true factor values, \
+        the logistic contributions and the counterfactuals; writes RUN/explanations/image-K/index.html with the input, \
+        mask, counterfactual strips and each saliency method's signed and absolute overlays.
+        """)
 
     @OptionGroup var target: RunArguments
-    @Option(help: "Data set index of the image.") var index: Int
+    @Option(name: [.customLong("image"), .customLong("index")], help: "Data set index of the image (--index is the old spelling).")
+    var image: Int
+    @Option(help: "Seed (SmoothGrad noise).") var seed: UInt64 = 0
     @OptionGroup var threading: ThreadOptions
 
     func run() throws {
         threading.apply()
-        let (text, figures) = try target.open().explain(index: index)
+        let (text, page, _) = try target.open().explain(index: image, seed: seed)
         print(text, terminator: "")
-        for f in figures { print("wrote \(f)") }
+        print("wrote \(page)")
     }
 }
 
@@ -55,7 +62,7 @@ struct Compare: ParsableCommand {
         abstract: "Score pixel saliency against factor explanations on lesion test images; writes RUN/compare/.",
         discussion: """
         Needs `untangle classify RUN` first. Methods (each on every model it applies to): \(AttributionRegistry.helpText) \
-        on the pixel CNN; gradient, IG and occlusion on encoder → logistic; occlusion on the tree; IG on the size latent. \
+        on the pixel CNN (all but latent-shift); gradient, IG, occlusion and latent shift on encoder → logistic; occlusion and latent shift on the tree; IG on the latents of the rule's factors (size, blur). \
         Scores: relevance mass and \
         rank accuracy, pointing game, deletion/insertion AUC, IG convergence delta, the cascading randomisation \
         sanity check, and factor precision/recall against the label rule.

@@ -43,6 +43,10 @@ struct DataCommand: ParsableCommand {
             print("\nwrote \(out.gridPath)")
             if let masks = out.maskGridPath { print("wrote \(masks) (ground-truth lesion masks, same layout)") }
             print("wrote \(out.samplesDirectory)/ (one PNG per sample, factor values in the file name)")
+            if let csv = out.labelsCSV {
+                print("wrote \(csv) (file, factors, label\(out.masksDirectory == nil ? "" : ", mask")) — the samples as a folder: "
+                      + "images:\(out.samplesDirectory)?labels=\(csv)\((data as? any LabeledDataset)?.labelNames.isEmpty == false ? "&label=label" : "")")
+            }
         }
     }
 }

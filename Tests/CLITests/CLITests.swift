@@ -225,18 +225,28 @@ extension CLI {
 
 @Suite struct ClassifyCLITests {
     @Test func classifyThenExplainOnLesions() throws {
-        let (dir, run) = try CLI.tinyRun("l", steps: 30, latents: 3, hidden: 16, data: "lesions", extra: "beta = 1.0")
+        let (dir, run) = try CLI.tinyRun("l", steps: 60, latents: 3, hidden: 16, data: "lesions", extra: "beta = 0.5")
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try CLI.run(["probe", run]).status == 0)
         let (cs, co) = try CLI.run(["classify", run, "--train", "200", "--test", "40", "--cnn-steps", "5"])
         #expect(cs == 0, "\(co)")
         #expect(co.contains("accuracy  balanced  ROC-AUC") && co.contains("|--- class:") && co.contains("counterfactual validity"), "\(co)")
         #expect(FileManager.default.fileExists(atPath: run + "/classifiers.json"))
-        let (es, eo) = try CLI.run(["explain", run, "--index", "123"])
-        #expect(es == 0 && eo.contains("image 123: true label") && eo.contains("Decision tree"), "\(eo)")
+        let (es, eo) = try CLI.run(["explain", run, "--image", "123"])
+        #expect(es == 0 && eo.contains("image 123: true label") && eo.contains("Decision tree") && eo.contains("— true "), "\(eo)")
+        let page = try String(contentsOfFile: run + "/explanations/image-123/index.html", encoding: .utf8)
+        #expect(page.contains("ground-truth mask") && page.contains("cnn-grad-cam-signed.png") && page.contains("cnn-grad-cam-absolute.png")
+                && page.contains("relevance mass") && page.contains("label rule: malignant"), "\(page.prefix(400))")
+        for file in ["input.png", "mask.png", "reconstruction.png", "cnn-integrated-gradients-absolute.png"].filter({ page.contains($0) }) {
+            #expect(FileManager.default.fileExists(atPath: run + "/explanations/image-123/" + file), "\(file)")
+        }
         let (bad, message) = try CLI.run(["explain", run, "--index", "99999999"])
         #expect(bad != 0 && message.contains("out of range"))
         let (ms, mo) = try CLI.run(["compare", run, "--count", "2", "--panels", "1"])
         #expect(ms == 0 && mo.contains("relevance_mass") && mo.contains("factor-tree") && mo.contains("sanity check"), "\(mo)")
+        #expect(mo.contains("tree's first splits") && mo.contains("relevance mass on the finding"), "\(mo)")
+        let check = try String(contentsOfFile: run + "/compare/factors.json", encoding: .utf8)
+        #expect(check.contains("\"firstSplitsOnRule\"") && check.contains("\"rule\" : [\n    \"size\",\n    \"blur\""), "\(check)")
         #expect(FileManager.default.fileExists(atPath: run + "/compare/scores.csv") && FileManager.default.fileExists(atPath: run + "/compare/sanity.csv"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: run + "/compare")) ?? []).contains { $0.hasPrefix("panel-") && $0.hasSuffix(".png") })
     }
@@ -269,5 +279,28 @@ extension CLI {
         #expect(bad != 0 && message.contains("no such column"), "\(message)")
         let (constant, constantMessage) = try CLI.run(["classify", run, "--labels", "site"])
         #expect(constant != 0 && constantMessage.contains("distinct values"), "\(constantMessage)")
+        // Without a mask column there is nothing to score saliency against.
+        let (noMasks, noMasksMessage) = try CLI.run(["compare", run, "--count", "2"])
+        #expect(noMasks != 0 && noMasksMessage.contains("mask column"), "\(noMasksMessage)")
+    }
+
+    /// A user's own images with masks and a known rule: `data show` writes the samples as a folder
+    /// (labels CSV with factors, label and mask paths), and `compare` and `explain` run on it.
+    @Test func compareAndExplainOnAFolderWithMasks() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("untangle-masked-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (shown, shownOutput) = try CLI.run(["data", "show", "lesions", "--count", "80", "--output", dir])
+        #expect(shown == 0 && shownOutput.contains("lesions-labels.csv (file, factors, label, mask)"), "\(shownOutput)")
+        let spec = "images:\(dir)/lesions-samples?labels=\(dir)/lesions-labels.csv&label=label&rule=size+blur"
+        let (_, run) = try CLI.tinyRun("m", steps: 100, latents: 3, hidden: 16, data: spec, extra: "beta = 0.1")
+        #expect(try CLI.run(["probe", run]).status == 0)
+        let (cs, co) = try CLI.run(["classify", run, "--cnn-steps", "3"])
+        #expect(cs == 0, "\(co)")
+        let (ms, mo) = try CLI.run(["compare", run, "--count", "3", "--panels", "1"])
+        #expect(ms == 0 && mo.contains("relevance_mass") && mo.contains("against {size, blur}"), "\(mo)")
+        let (es, eo) = try CLI.run(["explain", run, "--image", "5"])
+        #expect(es == 0 && eo.contains("image 5: true label"), "\(eo)")
+        let page = try String(contentsOfFile: run + "/explanations/image-5/index.html", encoding: .utf8)
+        #expect(page.contains("mask.png") && page.contains("depends on size and blur"), "\(page.prefix(600))")
     }
 }

@@ -75,24 +75,62 @@ import Testing
 @Suite struct LesionsTests {
     let data = Lesions()
 
-    @Test func labelRuleAndMasks() {
+    @Test(arguments: Lesions.Variant.allCases)
+    func labelRuleAndMasks(variant: Lesions.Variant) {
+        let data = Lesions(variant: variant)
+        let names = data.factors.map(\.name)
+        let size = names.firstIndex(of: "size")!, blur = names.firstIndex(of: "blur")!
         var rng = RandomGenerator(seed: 4)
         var malignant = 0
         for classes in data.sampleClasses(400, rng: &rng) {
             let index = data.index(of: classes)
-            let expected = classes[0] >= 3 && classes[6] >= 2 ? 1 : 0
+            // The rule, from the factor values themselves.
+            let expected = data.factors[size].values[classes[size]] >= 8.5 && data.factors[blur].values[classes[blur]] >= 3 ? 1 : 0
             #expect(data.label(of: index) == expected)
             malignant += expected
             // The mask area grows with πab.
-            let a = data.factors[0].values[classes[0]], b = a * (1 - data.factors[1].values[classes[1]])
+            let (a, b) = data.radii(classes: classes)
             let area = Double(data.mask(index).sumDouble())
             #expect(Swift.abs(area - Double.pi * a * b) < 0.25 * Double.pi * a * b + 6)
+            // The whole mask lies inside the image.
+            #expect(area > 0)
         }
-        #expect((70...130).contains(malignant), "about a quarter malignant, got \(malignant)/400")
+        let share = variant == .standard ? 2.0 / 7 : 0.25
+        #expect(Swift.abs(Double(malignant) / 400 - share) < 0.07, "\(variant): \(malignant)/400 malignant, expected ≈ \(share)")
     }
 
-    @Test func lesionIsBrighterInsideItsMaskAndTextureIsANuisance() {
-        let index = data.index(of: [5, 0, 0, 4, 4, 3, 0, 2])
+    @Test func standardVariantIsRoundWithFewerNuisanceFactors() throws {
+        #expect(data.factors.map(\.name) == ["size", "blur", "posX", "posY", "texture"])
+        #expect(data.count == 7 * 6 * 8 * 8 * 4)
+        #expect(Lesions(variant: .hard).count == 6 * 4 * 8 * 8 * 8 * 4 * 4 * 5)
+        #expect(try (DatasetSpec(parsing: "lesions?variant=hard").open() as? Lesions)?.variant == .hard)
+        expectDataError("unknown variant 'easy'") { _ = try DatasetSpec(parsing: "lesions?variant=easy").open() }
+        // A run from before 0.4.0 meant today's hard grid by `lesions`; a new run means the standard one.
+        let plain = try DatasetSpec(parsing: "lesions")
+        #expect(plain.asWritten(byVersion: "0.3.0").description == "lesions?variant=hard")
+        #expect(plain.asWritten(byVersion: "0").description == "lesions?variant=hard")
+        #expect(plain.asWritten(byVersion: "0.4.0").description == "lesions")
+        #expect(try DatasetSpec(parsing: "lesions?variant=standard").asWritten(byVersion: "0.2.0").description == "lesions?variant=standard")
+        #expect(try DatasetSpec(parsing: "dsprites").asWritten(byVersion: "0.2.0").description == "dsprites")
+        // Size and blur change the image (squared error, what a reconstruction loss sees) far more than
+        // the nuisance texture does.
+        func change(_ a: [Int], _ b: [Int]) -> Double {
+            let x = data.image(data.index(of: a)).scalars, y = data.image(data.index(of: b)).scalars
+            return zip(x, y).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+        }
+        let base = [3, 2, 4, 4, 1]
+        let bySize = change(base, [6, 2, 4, 4, 1]), byBlur = change(base, [3, 5, 4, 4, 1]), byTexture = change(base, [3, 2, 4, 4, 2])
+        #expect(bySize > 10 * byTexture && byBlur > 5 * byTexture, "size \(bySize), blur \(byBlur), texture \(byTexture)")
+    }
+
+    @Test(arguments: Lesions.Variant.allCases)
+    func lesionIsBrighterInsideItsMaskAndTextureIsANuisance(variant: Lesions.Variant) {
+        let data = Lesions(variant: variant)
+        let names = data.factors.map(\.name)
+        var classes = data.factors.map { $0.classCount / 2 }
+        classes[names.firstIndex(of: "blur")!] = 0
+        if let contrast = names.firstIndex(of: "contrast") { classes[contrast] = 3 }
+        let index = data.index(of: classes)
         let image = data.image(index), mask = data.mask(index)
         var inside = 0.0, outside = 0.0, nIn = 0.0, nOut = 0.0
         for i in 0..<4096 {
@@ -100,7 +138,9 @@ import Testing
         }
         #expect(inside / nIn - outside / nOut > 0.3)
         // Changing only the texture leaves label and mask unchanged but changes the image.
-        let other = data.index(of: [5, 0, 0, 4, 4, 3, 0, 3])
+        let texture = names.firstIndex(of: "texture")!
+        classes[texture] = (classes[texture] + 1) % data.factors[texture].classCount
+        let other = data.index(of: classes)
         #expect(data.label(of: other) == data.label(of: index) && data.mask(other) == mask)
         #expect(data.image(other) != image)
         #expect(image.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
@@ -109,8 +149,8 @@ import Testing
     @Test func labelNoiseFlipsAboutTheRequestedShareDeterministically() {
         let noisy = Lesions(labelNoise: 0.2, noiseSeed: 1)
         var flips = 0
-        for index in stride(from: 0, to: noisy.count, by: 97) where noisy.label(of: index) != data.label(of: index) { flips += 1 }
-        let share = Double(flips) / Double((noisy.count + 96) / 97)
+        for index in stride(from: 0, to: noisy.count, by: 3) where noisy.label(of: index) != data.label(of: index) { flips += 1 }
+        let share = Double(flips) / Double((noisy.count + 2) / 3)
         #expect(Swift.abs(share - 0.2) < 0.02)
         #expect(noisy.label(of: 1234) == Lesions(labelNoise: 0.2, noiseSeed: 1).label(of: 1234))
     }

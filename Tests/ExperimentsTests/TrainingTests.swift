@@ -45,6 +45,22 @@ func lossColumns(_ run: RunDirectory) throws -> [String] {
         try Trainer(config: ExperimentConfig.load(path: writeConfig(text, in: dir, name: "\(UUID()).toml")), resultsRoot: root)
     }
 
+    /// Before 0.4.0 `lesions` meant today's `hard` grid: a run written then keeps its data when a
+    /// stage loads it or training resumes; a new run gets the standard grid.
+    @Test func aLesionRunFromBefore040KeepsTheHardGrid() throws {
+        let t = try trainer(tinyConfig(steps: 6, extra: "").replacingOccurrences(of: "[model]", with: "[data]\ndataset = \"lesions\"\n[model]"),
+                            root: dir + "/lesions")
+        try t.train()
+        #expect((try TrainedRun(path: t.run.path).dataset as? Lesions)?.variant == .standard)
+        let info = try String(contentsOfFile: t.run.runInfoPath, encoding: .utf8)
+        try info.replacingOccurrences(of: "\"untangle_version\" : \"\(untangleVersion)\"", with: "\"untangle_version\" : \"0.3.0\"")
+            .write(toFile: t.run.runInfoPath, atomically: true, encoding: .utf8)
+        #expect(t.run.writtenByVersion == "0.3.0")
+        #expect((try TrainedRun(path: t.run.path).dataset as? Lesions)?.variant == .hard)
+        let resumed = try Trainer(config: try t.run.loadConfig(), resultsRoot: dir + "/lesions")
+        #expect((resumed.dataset as? Lesions)?.variant == .hard)
+    }
+
     @Test func runDirectoryHoldsEverything() throws {
         let t = try trainer(tinyConfig(), root: dir + "/a")
         let metrics = try #require(try t.train())

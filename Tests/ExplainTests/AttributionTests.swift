@@ -23,6 +23,30 @@ import Testing
         #expect(!AttributionRegistry.all.filter { $0.applies(to: scoreOnly) }.map(\.name).contains("grad-cam"))
     }
 
+    /// Latent shift (Cohen et al. 2021): |D(z) − D(z′)| per pixel — here a "decoder" that draws a
+    /// 2×2 square whose brightness is the code, and a counterfactual that halves it.
+    @Test func latentShiftMarksWhereTheCounterfactualChangesTheImage() {
+        let x = Tensor(shape: [2, 1, 4, 4], scalars: (0..<32).map { Float($0 % 16) / 16 })
+        func draw(_ level: [Float]) -> Tensor {
+            Tensor(shape: [level.count, 1, 4, 4], scalars: level.flatMap { v in (0..<16).map { [5, 6, 9, 10].contains($0) ? v : 0.1 } })
+        }
+        let model = ExplainedModel(name: "codes", latentShift: { x in (draw([0.8, 0.4]), draw([0.4, 0.2])) })
+        var rng = RandomGenerator(seed: 0)
+        let shift = LatentShiftAttribution()
+        #expect(shift.applies(to: model) && !shift.applies(to: ExplainedModel(name: "s", score: linear)))
+        let a = shift.attribute(model, x, rng: &rng)
+        #expect(a.shape == [2, 1, 4, 4])
+        for i in 0..<2 {
+            for p in 0..<16 {
+                let expected: Float = [5, 6, 9, 10].contains(p) ? (i == 0 ? 0.4 : 0.2) : 0
+                #expect(Swift.abs(a.scalars[i * 16 + p] - expected) < 1e-6, "image \(i) pixel \(p)")
+            }
+        }
+        // All of its relevance lies on the changed square: relevance mass 1 against that mask.
+        let mask: [Float] = (0..<16).map { [5, 6, 9, 10].contains($0) ? 1 : 0 }
+        #expect(SaliencyScores.relevanceMass(Array(a.scalars[0..<16]), mask: mask) == 1)
+    }
+
     @Test func noiseTunnelAveragesItsBaseOverNoisyCopies() {
         var rng = RandomGenerator(seed: 4)
         let x = rng.uniform([2, 1, 4, 4])

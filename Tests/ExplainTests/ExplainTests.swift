@@ -59,6 +59,13 @@ import Testing
         let other = CounterfactualSearch.smallestFlip([0.2, 2.9], features: [0, 1], scales: [0.01, 1], classify: classify)!
         #expect(other.feature == 1 && Swift.abs(other.value - 3) < 1e-3)
         #expect(CounterfactualSearch.smallestFlip([0, 0], features: [0], scales: [1], classify: { _ in 0 }) == nil)
+        // A margin lands inside the other class: 0.5 σ past the boundary …
+        let inside = CounterfactualSearch.smallestFlip([0.2, 0], features: [0, 1], scales: [1, 1], classify: classify, margin: 0.5)!
+        #expect(inside.feature == 0 && Swift.abs(inside.value - 1.2) < 1e-3 && inside.toClass == 1)
+        // … or as far as the other class reaches when it is narrower (class 1 on (0.7, 0.9] only: halved to 0.125).
+        let band = { (z: [Double]) in z[0] > 0.7 && z[0] <= 0.9 ? 1 : 0 }
+        let narrow = CounterfactualSearch.smallestFlip([0.2], features: [0], scales: [1], classify: band, margin: 0.5)!
+        #expect(Swift.abs(narrow.value - 0.825) < 1e-3 && narrow.toClass == 1)
     }
 
     @Test func classifierScores() {
