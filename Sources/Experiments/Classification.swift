@@ -27,6 +27,9 @@ public struct ClassifierBundle: Codable, Sendable {
     public var scores: [String: ClassifierScores]
     /// Counterfactual validity rates (decode → encode → classifier flips) for the tree and the logistic model.
     public var counterfactualValidity: [String: Double]
+    /// Per model, the test scores of each fold of the stratified cross-validation that small finite
+    /// data sets also get (``TrainedRun/crossValidationBelow``); nil when the set is large enough.
+    public var crossValidation: [String: [ClassifierScores]]?
 
     /// The probe's best factor of each feature latent (the factor with the highest MI, whether or
     /// not the latent is clean enough to be named after it); nil in bundles written before 0.4.0
@@ -39,6 +42,13 @@ public struct ClassifierBundle: Codable, Sendable {
     public func bestFactor(_ feature: Int) -> String {
         if let factors = featureFactors, feature < factors.count, let best = factors[feature] { return best }
         return LatentNaming.factor(of: factorName(feature))
+    }
+
+    /// Mean and sample standard deviation (n − 1; 0 for one value).
+    static func meanAndSpread(_ values: [Double]) -> (mean: Double, std: Double) {
+        let m = values.reduce(0, +) / Double(max(values.count, 1))
+        let v = values.count > 1 ? values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1) : 0
+        return (m, v.squareRoot())
     }
 
     /// The factor a feature stands for: its name without the `z3:` prefix that tells apart
@@ -137,13 +147,79 @@ extension TrainedRun {
 
     /// Feature rows (active latents' means) for dataset indices.
     func features(_ indices: [Int], latents: [Int], data: any ImageDataset) -> [Float] {
-        var out: [Float] = []
-        for start in stride(from: 0, to: indices.count, by: 512) {
-            let codes = encodeMeans(data.images(Array(indices[start..<min(indices.count, start + 512)])))
-            let z = codes.shape[1]
-            for i in 0..<codes.shape[0] { for l in latents { out.append(codes.scalars[i * z + l]) } }
+        let codes = encodeMeans(of: indices, in: data), z = config.latentCount
+        return (0..<indices.count).flatMap { i in latents.map { codes.scalars[i * z + $0] } }
+    }
+
+    /// The pruned tree and the sparse logistic model for training rows `x` (`N × D`) and labels `y`:
+    /// α and λ chosen on the last fifth of the rows (the simplest model within 0.5 % of the best
+    /// balanced accuracy there), then refitted on all rows.
+    func fitInterpretable(x: [Float], y: [Int], featureCount d: Int, progress: (String) -> Void)
+        -> (tree: DecisionTree, alpha: Double, logistic: SparseLogisticRegression, path: [SparseLogisticRegression]) {
+        // Validation split inside the training set for α and λ.
+        let fit = y.count * 4 / 5
+        let (xFit, yFit) = (Array(x[..<(fit * d)]), Array(y[..<fit]))
+        let (xValidation, yValidation) = (Array(x[(fit * d)...]), Array(y[fit...]))
+        // Model selection by balanced accuracy: plain accuracy would favour the majority class.
+        func accuracy(_ predicted: [Int], _ y: [Int]) -> Double {
+            ClassifierScores(probabilities: predicted.map(Double.init), labels: y).balancedAccuracy
         }
-        return out
+        progress("growing and pruning the decision tree")
+        let grown = DecisionTree(x: xFit, featureCount: d, y: yFit, classCount: 2, maximumDepth: 6, minimumSamplesLeaf: 20)
+        let path = grown.pruningPath()
+        let validation = path.alphas.map { accuracy(grown.pruned(alpha: $0).predict(xValidation), yValidation) }
+        let bestValidation = validation.max() ?? 0
+        let alpha = zip(path.alphas, validation).filter { $0.1 >= bestValidation - 0.005 }.map(\.0).max() ?? 0
+        let tree = DecisionTree(x: x, featureCount: d, y: y, classCount: 2, maximumDepth: 6, minimumSamplesLeaf: 20).pruned(alpha: alpha)
+
+        progress("fitting the L1 logistic regression path")
+        let lassoPath = SparseLogisticRegression.path(x: xFit, featureCount: d, y: yFit, count: 15)
+        let lassoValidation = lassoPath.map { m in accuracy(m.probabilities(xValidation).map { $0 >= 0.5 ? 1 : 0 }, yValidation) }
+        let bestLasso = lassoValidation.max() ?? 0
+        // Sparsest model (largest λ, first on the path) within 0.5 % of the best.
+        let chosen = lassoPath[lassoValidation.firstIndex { $0 >= bestLasso - 0.005 } ?? 0]
+        return (tree, alpha, SparseLogisticRegression(x: x, featureCount: d, y: y, lambda: chosen.lambda), lassoPath)
+    }
+
+    /// The pixel CNN baseline trained on data set images `indices` with `labels`.
+    func trainPixelCNN(_ indices: [Int], labels: [Int], data: any ImageDataset, steps: Int, seed: UInt64) -> PixelCNN {
+        let cnn = PixelCNN(imageShape: data.imageShape, classCount: 2, seed: seed &+ 7)
+        PixelClassifier.train(cnn, trainCount: indices.count, images: { data.images($0.map { indices[$0] }) },
+                              labels: labels, steps: steps, seed: seed &+ 8)
+        return cnn
+    }
+
+    /// Test scores of the three models on feature rows `x`, labels `y` and the same `images`.
+    static func scores(tree: DecisionTree, logistic: SparseLogisticRegression, cnn: PixelCNN, x: [Float], y: [Int],
+                       images: Tensor) -> [String: ClassifierScores] {
+        ["tree": ClassifierScores(probabilities: tree.probabilities(x).enumerated().filter { $0.offset % 2 == 1 }.map(\.element), labels: y),
+         "logistic": ClassifierScores(probabilities: logistic.probabilities(x), labels: y),
+         "cnn": ClassifierScores(probabilities: PixelClassifier.probabilities(cnn, images), labels: y)]
+    }
+
+    /// Below this many images in its smallest class, a finite data set is also scored by
+    /// ``crossValidationFoldCount``-fold stratified cross-validation: its one test set (20 %) holds
+    /// fewer than 30 images of that class, too few to trust a single score.
+    public static let crossValidationBelow = 150
+    /// Folds of the cross-validation.
+    public static let crossValidationFoldCount = 5
+
+    /// Stratified folds over the whole data set (each class shuffled and dealt round-robin), when
+    /// its smallest class is below ``crossValidationBelow`` (and holds one image per fold); nil otherwise.
+    func crossValidationFolds(_ data: any ImageDataset, labels labelOf: (Int) -> Int, classCount: Int, seed: UInt64) -> [[Int]]? {
+        var byClass = [[Int]](repeating: [], count: classCount)
+        for i in 0..<data.count { byClass[labelOf(i)].append(i) }
+        guard let smallest = byClass.map(\.count).min(), smallest < TrainedRun.crossValidationBelow,
+              smallest >= TrainedRun.crossValidationFoldCount else { return nil }
+        var rng = RandomStream.crossValidation.generator(seed: seed)
+        var folds = [[Int]](repeating: [], count: TrainedRun.crossValidationFoldCount)
+        var next = 0
+        for members in byClass {
+            var shuffled = members
+            shuffled.shuffle(using: &rng)
+            for i in shuffled { folds[next % folds.count].append(i); next += 1 }
+        }
+        return folds.map { var f = $0; f.shuffle(using: &rng); return f }
     }
 
     /// Trains the CART tree (gini, depth ≤ 6, ≥ 20 samples per leaf, cost-complexity pruned with α
@@ -176,43 +252,11 @@ extension TrainedRun {
             let m = column.reduce(0, +) / Double(column.count)
             return (column.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(column.count)).squareRoot()
         }
-        // Validation split inside the training set for α and λ.
-        let fit = trainIndices.count * 4 / 5
-        let (xFit, yFit) = (Array(xTrain[..<(fit * d)]), Array(yTrain[..<fit]))
-        let (xValidation, yValidation) = (Array(xTrain[(fit * d)...]), Array(yTrain[fit...]))
-        // Model selection by balanced accuracy: plain accuracy would favour the majority class (25 % malignant).
-        func accuracy(_ predicted: [Int], _ y: [Int]) -> Double {
-            ClassifierScores(probabilities: predicted.map(Double.init), labels: y).balancedAccuracy
-        }
-
-        progress("growing and pruning the decision tree")
-        let grown = DecisionTree(x: xFit, featureCount: d, y: yFit, classCount: 2, maximumDepth: 6, minimumSamplesLeaf: 20)
-        let path = grown.pruningPath()
-        let validation = path.alphas.map { accuracy(grown.pruned(alpha: $0).predict(xValidation), yValidation) }
-        let bestValidation = validation.max() ?? 0
-        let alpha = zip(path.alphas, validation).filter { $0.1 >= bestValidation - 0.005 }.map(\.0).max() ?? 0
-        let tree = DecisionTree(x: xTrain, featureCount: d, y: yTrain, classCount: 2, maximumDepth: 6, minimumSamplesLeaf: 20)
-            .pruned(alpha: alpha)
-        let fullPath = tree.pruningPath()
-
-        progress("fitting the L1 logistic regression path")
-        let lassoPath = SparseLogisticRegression.path(x: xFit, featureCount: d, y: yFit, count: 15)
-        let lassoValidation = lassoPath.map { m in accuracy(m.probabilities(xValidation).map { $0 >= 0.5 ? 1 : 0 }, yValidation) }
-        let bestLasso = lassoValidation.max() ?? 0
-        // Sparsest model (largest λ, first on the path) within 0.5 % of the best.
-        let chosen = lassoPath[lassoValidation.firstIndex { $0 >= bestLasso - 0.005 } ?? 0]
-        let logistic = SparseLogisticRegression(x: xTrain, featureCount: d, y: yTrain, lambda: chosen.lambda)
-
+        let fitted = fitInterpretable(x: xTrain, y: yTrain, featureCount: d, progress: progress)
         progress("training the pixel CNN baseline (\(cnnSteps) steps)")
-        let cnn = PixelCNN(imageShape: data.imageShape, classCount: 2, seed: seed &+ 7)
-        PixelClassifier.train(cnn, trainCount: trainIndices.count, images: { data.images($0.map { trainIndices[$0] }) },
-                              labels: yTrain, steps: cnnSteps, seed: seed &+ 8)
-        let testImages = data.images(testIndices)
-        let scores = [
-            "tree": ClassifierScores(probabilities: tree.probabilities(xTest).enumerated().filter { $0.offset % 2 == 1 }.map(\.element), labels: yTest),
-            "logistic": ClassifierScores(probabilities: logistic.probabilities(xTest), labels: yTest),
-            "cnn": ClassifierScores(probabilities: PixelClassifier.probabilities(cnn, testImages), labels: yTest),
-        ]
+        let cnn = trainPixelCNN(trainIndices, labels: yTrain, data: data, steps: cnnSteps, seed: seed)
+        let scores = TrainedRun.scores(tree: fitted.tree, logistic: fitted.logistic, cnn: cnn, x: xTest, y: yTest, images: data.images(testIndices))
+        let (tree, alpha, fullPath, logistic, lassoPath) = (fitted.tree, fitted.alpha, fitted.tree.pruningPath(), fitted.logistic, fitted.path)
         try Safetensors.write(Dictionary(uniqueKeysWithValues: cnn.parameters.map { ($0.name, $0.value) }),
                               metadata: ["format": "untangle-pixel-cnn-1"], to: (run.path as NSString).appendingPathComponent("pixel_cnn.safetensors"))
 
@@ -224,6 +268,22 @@ extension TrainedRun {
                                       pathNonZero: lassoPath.map { $0.weights.filter { $0 != 0 }.count }, scores: scores,
                                       counterfactualValidity: [:])
         if let naming = try latentNaming() { bundle.featureFactors = latents.map { naming[$0].bestFactor } }
+        if let folds = crossValidationFolds(data, labels: labelOf, classCount: classNames.count, seed: seed) {
+            var perModel: [String: [ClassifierScores]] = [:]
+            for (k, test) in folds.enumerated() {
+                progress("cross-validation fold \(k + 1) of \(folds.count): \(test.count) test images")
+                let inTest = Set(test)
+                let train = folds.joined().filter { !inTest.contains($0) }
+                let (x, y) = (features(train, latents: latents, data: data), train.map(labelOf))
+                let f = fitInterpretable(x: x, y: y, featureCount: d) { _ in }
+                let foldCNN = trainPixelCNN(train, labels: y, data: data, steps: cnnSteps, seed: seed &+ UInt64(k + 1) &* 101)
+                for (model, score) in TrainedRun.scores(tree: f.tree, logistic: f.logistic, cnn: foldCNN, x: features(test, latents: latents, data: data),
+                                                        y: test.map(labelOf), images: data.images(test)) {
+                    perModel[model, default: []].append(score)
+                }
+            }
+            bundle.crossValidation = perModel
+        }
         progress("checking counterfactual validity on 100 test images")
         let sample = Array(testIndices.prefix(100))
         for model in ["tree", "logistic"] {
@@ -292,6 +352,18 @@ extension TrainedRun {
         }
         let gap = b.scores["cnn"]!.accuracy - max(b.scores["tree"]!.accuracy, b.scores["logistic"]!.accuracy)
         s += String(format: "gap, pixel CNN − best factor model: %+.3f accuracy\n", gap)
+        if let cv = b.crossValidation, let folds = cv["tree"]?.count {
+            s += "\n\(folds)-fold stratified cross-validation (the smallest class has fewer than \(TrainedRun.crossValidationBelow) images), mean ± std over folds:\n"
+                + "            accuracy       balanced       ROC-AUC\n"
+            for model in ["tree", "logistic", "cnn"] {
+                guard let scores = cv[model] else { continue }
+                let cells = [\ClassifierScores.accuracy, \.balancedAccuracy, \.rocAUC].map { key -> String in
+                    let (m, sd) = ClassifierBundle.meanAndSpread(scores.map { $0[keyPath: key] })
+                    return String(format: "%.3f ± %.3f", m, sd)
+                }
+                s += model.padding(toLength: 12, withPad: " ", startingAt: 0) + cells.joined(separator: "  ") + "\n"
+            }
+        }
         s += "\nDecision tree (α = \(String(format: "%.4f", b.treeAlpha)), depth \(b.tree.depth), \(b.tree.leafCount) leaves):\n"
         s += b.tree.text(featureNames: b.featureNames, classNames: b.classNames)
         s += "importances: " + zip(b.featureNames, b.tree.featureImportances).filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }

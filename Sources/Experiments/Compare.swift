@@ -101,7 +101,9 @@ extension TrainedRun {
 
     /// Compares pixel saliency with factor-level explanations on `count` test images of the
     /// lesion set, scored against the ground-truth masks and the label rule. Writes
-    /// `compare/scores.csv`, `compare/factors.json` (``FactorRuleCheck``), `compare/sanity.csv`,
+    /// `compare/scores.csv`, `compare/factors.json` (``FactorRuleCheck``), `compare/sanity.csv`, the raw
+    /// attributions `compare/attributions/<model>-<method>.npy` (float32 `[n, C, H, W]`, rows in the
+    /// order of `compare/attributions/indices.npy`),
     /// `compare/panel-<index>.png` and, for the same `panels` images, the `explain` page
     /// `explanations/image-<index>/index.html`; returns the table.
     public func compare(count: Int = 100, seed: UInt64 = 0, panels: Int = 4, progress: (String) -> Void = { _ in }) throws -> String {
@@ -172,6 +174,11 @@ extension TrainedRun {
         }
         let directory = (run.path as NSString).appendingPathComponent("compare")
         try AtomicFile.write(rows.joined(separator: "\n") + "\n", to: directory + "/scores.csv")
+        // The raw attributions, for one's own analysis: one .npy per model and method, rows in `indices.npy` order.
+        let raw = directory + "/attributions"
+        try FileManager.default.createDirectory(atPath: raw, withIntermediateDirectories: true)
+        try NPYArray(int64: indices.map(Int64.init), shape: [indices.count]).write(to: raw + "/indices.npy")
+        for (key, a) in maps { try NPYArray(float32: a.scalars, shape: a.shape).write(to: raw + "/" + key.replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: ":", with: "-") + ".npy") }
         try AtomicFile.write(try JSONEncoder.sorted.encode(check) + Data("\n".utf8), to: directory + "/" + FactorRuleCheck.fileName)
 
         progress("sanity check: cascading randomisation of the CNN")

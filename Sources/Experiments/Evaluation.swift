@@ -150,12 +150,8 @@ extension TrainedRun {
         var rng = RandomStream.annotationProbe.generator(seed: seed)
         var indices = Array(0..<dataset.count)
         if indices.count > points { indices.shuffle(using: &rng); indices = Array(indices.prefix(points)).sorted() }
-        var codes: [[Float]] = []
-        for start in stride(from: 0, to: indices.count, by: 256) {
-            let means = encodeMeans(dataset.images(Array(indices[start..<min(indices.count, start + 256)])))
-            let z = means.shape[1]
-            for i in 0..<means.shape[0] { codes.append(Array(means.scalars[(i * z)..<((i + 1) * z)])) }
-        }
+        let means = encodeMeans(of: indices, in: dataset), z = config.latentCount
+        let codes = (0..<indices.count).map { Array(means.scalars[($0 * z)..<(($0 + 1) * z)]) }
         var mi = [[Double]](repeating: [Double](repeating: 0, count: factors.count), count: config.latentCount)
         var entropies: [Double] = []
         for (f, factor) in factors.enumerated() {

@@ -18,7 +18,8 @@ import TensorCore
 ///   re-encoded and re-classified;
 /// - every saliency method on every model as a Captum-style overlay, signed and absolute, blended on
 ///   the image, each scaled by its own 98th percentile of |a| (Captum's `outlier_perc = 2`) so one
-///   colour bar reads all maps, with the map's relevance mass on the mask when there is one.
+///   colour bar reads all maps, with the map's relevance mass on the mask when there is one; the raw
+///   attributions beside them as `<model>-<method>.npy` (float32 `[1, C, H, W]`).
 extension TrainedRun {
     /// Explains dataset image `index`: returns the console text (rule path, contributions,
     /// counterfactuals), the page and the figures written under `explanations/image-<index>/`.
@@ -28,6 +29,7 @@ extension TrainedRun {
         let (_, labelOf) = try labels(column: bundle.labelColumn)
         guard index >= 0 && index < data.count else { throw ConfigError("--image \(index)", "out of range 0..<\(data.count)") }
         let directory = run.file("explanations/image-\(index)")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let shape = data.imageShape, plane = shape[1] * shape[2]
         let image = data.images([index])
         let grey = (0..<plane).map { p in (0..<shape[0]).reduce(Float(0)) { $0 + image.scalars[$1 * plane + p] } / Float(shape[0]) }
@@ -68,8 +70,9 @@ extension TrainedRun {
                 ruleSteps.append("→ \(classes[c]) (p = \(String(format: "%.2f", p[c])), \(Int(n.classWeights.reduce(0, +))) training images)")
             } else {
                 let goesLeft = k + 1 < path.count && path[k + 1] == n.left
-                let factor = bundle.bestFactor(n.feature)
-                var step = "\(names[n.feature]) (z\(bundle.featureLatents[n.feature])) = \(String(format: "%.2f", row[n.feature])) "
+                let factor = bundle.bestFactor(n.feature), latent = bundle.featureLatents[n.feature]
+                let falls = (factorDirection(latent: latent, factor: factor) ?? 1) < 0
+                var step = "\(names[n.feature]) (z\(latent)\(falls ? ", falls as \(factor) grows" : "")) = \(String(format: "%.2f", row[n.feature])) "
                     + "\(goesLeft ? "≤" : ">") \(String(format: "%.2f", n.threshold))"
                 if let truth = trueValue(of: factor, index: index) { step += " — true \(factor) \(truth)" }
                 ruleSteps.append(step)
@@ -114,6 +117,7 @@ extension TrainedRun {
                     let a = method.attribute(model, image, rng: &rng)
                     let map = SaliencyScores.collapse(a.scalars[...], channels: a.shape[1])
                     let stem = "\(model.name)-\(method.name)".replacingOccurrences(of: ":", with: "-")
+                    try NPYArray(float32: a.scalars, shape: a.shape).write(to: directory + "/\(stem).npy")
                     maps.append((model.name, method.name,
                                  try png(SaliencyScores.heatMap(map, over: grey, height: shape[1], width: shape[2]), "\(stem)-signed.png"),
                                  try png(SaliencyScores.absoluteHeatMap(map, over: grey, height: shape[1], width: shape[2]), "\(stem)-absolute.png"),

@@ -16,6 +16,10 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     case annotationProbe = 0xA770
     /// The shuffle of an annotated folder's images into metric training and evaluation points.
     case annotationMetrics = 0xA771
+    /// The images `encode` samples from a data set too large to export whole.
+    case export = 0xE4C0
+    /// The folds of the classifiers' cross-validation on small data sets.
+    case crossValidation = 0xC1A6
 
     /// The stream of this kind for `seed`.
     public func generator(seed: UInt64) -> RandomGenerator { RandomGenerator(seed: seed).fork(rawValue) }

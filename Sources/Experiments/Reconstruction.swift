@@ -76,6 +76,16 @@ public struct TrainedRun {
         return Tensor.concatenate(parts, axis: 0)
     }
 
+    /// Posterior means `μ [n, Z]` of data set images `indices`, rendered and encoded 512 at a
+    /// time (so only one chunk of images is in memory, however many indices).
+    public func encodeMeans(of indices: [Int], in data: any ImageDataset) -> Tensor {
+        var parts: [Tensor] = []
+        for start in stride(from: 0, to: indices.count, by: 512) {
+            parts.append(encodeMeans(data.images(Array(indices[start..<min(indices.count, start + 512)]))))
+        }
+        return parts.isEmpty ? .zeros([0, config.latentCount]) : Tensor.concatenate(parts, axis: 0)
+    }
+
     /// Decoded images `σ(logits) [n, C, H, W]` of codes `z [n, Z]`.
     public func decode(_ z: Tensor) -> Tensor {
         let tape = Tape(recording: false)

@@ -90,6 +90,9 @@ public struct ExperimentSummary {
                 for (score, x) in scores.named { metrics["classify.\(model).\(score)"] = x }
             }
             for (model, x) in bundle.counterfactualValidity { metrics["classify.\(model).counterfactual_validity"] = x }
+            for (model, folds) in bundle.crossValidation ?? [:] {
+                metrics["classify.\(model).cv_balanced_accuracy"] = ClassifierBundle.meanAndSpread(folds.map(\.balancedAccuracy)).mean
+            }
         }
         let scores = (path as NSString).appendingPathComponent("compare/scores.csv")
         if let text = try? String(contentsOfFile: scores, encoding: .utf8) {

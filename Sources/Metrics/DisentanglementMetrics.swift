@@ -7,7 +7,7 @@ import TensorCore
 public typealias Representation = ([[Int]]) -> Tensor
 
 /// The disentanglement metrics of disentanglement_lib, with its definitions and defaults
-/// (Locatello et al. 2019; the spec in `shared/specs/metrics.md`). All sampling is seeded.
+/// (Locatello et al. 2019; `disentanglement_lib/evaluation/metrics/*.py`). All sampling is seeded.
 public struct DisentanglementMetrics {
     /// The ground-truth factors to sample.
     public let space: any FactorSpace

@@ -52,6 +52,34 @@ struct Train: ParsableCommand {
     }
 }
 
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export latent codes for your own analysis: codes.npy (mean, log-variance), indices, factors, labels.",
+        discussion: """
+        Writes RUN/encode/ (or --output): codes.npy float32 [N, 2, Z] (mean, log-variance), indices.npy int64 [N], \
+        factors.npy int64 [N, F] when the data set has factors, labels.csv (index, label, annotation columns) when it \
+        has labels, and manifest.json (latent and factor names). Default N: every image of a set of up to 100,000, \
+        else a seeded sample of 10,000.
+        """)
+
+    @OptionGroup var target: RunArguments
+    @Option(help: "Data set to encode (default: the run's own).") var data: String?
+    @Option(help: "Number of images (default: all up to 100,000, else 10,000 sampled).") var count: Int?
+    @Option(help: "Seed of the sample.") var seed: UInt64 = 0
+    @Option(help: "Output directory (default RUN/encode).") var output: String?
+    @Flag(help: "Also write images.npy, the encoder's inputs (float32 [N, C, H, W]).") var images = false
+    @OptionGroup var threading: ThreadOptions
+
+    func validate() throws { if let count, count <= 0 { throw ValidationError("--count must be positive") } }
+
+    func run() throws {
+        threading.apply()
+        let directory = output ?? target.file("encode")
+        let export = try target.open().exportCodes(dataSpec: data, count: count, seed: seed, images: images, output: directory) { print($0) }
+        print("wrote \(export.files.joined(separator: ", ")) (\(export.count) images, \(export.latents) latents) to \(directory)")
+    }
+}
+
 struct Reconstruct: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write RUN/reconstructions.png: held-out inputs above their reconstructions.")

@@ -12,7 +12,7 @@ struct Untangle: ParsableCommand {
         commandName: "untangle",
         abstract: "A workbench for disentangled representations: train VAEs, probe and name their factors, explain decisions.",
         version: UntangleVersion.string,
-        subcommands: [Version.self, Demo.self, DataCommand.self, Train.self, Reconstruct.self, Evaluate.self, Probe.self, Traverse.self, Report.self, Classify.self, Explain.self, Compare.self,
+        subcommands: [Version.self, Demo.self, DataCommand.self, Train.self, Encode.self, Reconstruct.self, Evaluate.self, Probe.self, Traverse.self, Report.self, Classify.self, Explain.self, Compare.self,
                       RunCommand.self, Sweep.self, Summarize.self, CurveCommand.self, Score.self])
 
     /// Parses and runs a subcommand. Errors every command can meet get one treatment here: a

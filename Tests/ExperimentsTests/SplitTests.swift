@@ -60,6 +60,18 @@ import Testing
         #expect(bundle.testCount == 7 + 5 && bundle.trainCount == 28 + 20, "\(bundle.trainCount)/\(bundle.testCount)")
         #expect(lines.contains { $0.contains("48 training and 12 test images (stratified split)") }, "\(lines)")
         #expect(bundle.scores.values.allSatisfy { $0.balancedAccuracy > 0 })
+        // 25 images in the smallest class: too few for one test set, so 5-fold cross-validation too,
+        // every fold holding both classes (dealt round-robin: 7 dark and 5 bright images per fold).
+        let cv = try #require(bundle.crossValidation)
+        #expect(Set(cv.keys) == ["tree", "logistic", "cnn"] && cv.values.allSatisfy { $0.count == 5 })
+        #expect(lines.filter { $0.contains("cross-validation fold") && $0.contains("12 test images") }.count == 5, "\(lines)")
+        #expect(TrainedRun.classifierSummary(bundle).contains("5-fold stratified cross-validation"))
+    }
+
+    @Test func aLargeEnoughFolderHasNoCrossValidation() throws {
+        let trained = try trainedRun(on: try folder("large", perClass: [150, 150]))
+        let bundle = try trained.classify(trainCount: 4000, testCount: 1000, cnnSteps: 2)
+        #expect(bundle.splitRule == "stratified" && bundle.crossValidation == nil)
     }
 
     @Test func classesTooSmallToSplitAreRefusedNamingTheCounts() throws {
