@@ -20,8 +20,8 @@ public enum RunStatus: String, Sendable, CaseIterable {
     case done
 }
 
-/// Runs every stage of one run: train (resuming from the last checkpoint), evaluate, probe,
-/// classify, compare. Each stage is skipped when its output exists; `stages.json` is written
+/// Runs every stage of one run: train (resuming from the last checkpoint), then each enabled
+/// stage of ``RunStages/all`` (evaluate, probe, classify, compare); `stages.json` is written
 /// last and marks the run done. A run holds an exclusive lock (`RUN/.lock`, `flock`) while
 /// it works, so two processes never work on one run (a killed sweep's orphan and its
 /// restart, or two executors); a process killed at any point leaves only complete files
@@ -106,32 +106,10 @@ public struct RunPipeline {
         Parallel.setThreadCount(config.threads)
         let trained = try TrainedRun(path: run.path)
         try checkStagesFit(trained.dataset)
-        if !stages.metrics.isEmpty {
-            stage = "evaluate"
-            let (values, seconds) = try trained.evaluate(stages.metrics, trainCount: stages.trainPoints, evalCount: stages.evalPoints,
-                                                         seed: 0) { log("evaluate: " + $0) }
-            let points = trained.evaluationPoints(train: stages.trainPoints, eval: stages.evalPoints)
-            _ = try trained.writeEvaluation(values: values, seconds: seconds,
-                                            settings: ["train_points": points.train, "eval_points": points.eval,
-                                                       "batch_size": 64, "seed": 0])
-            log("evaluate: \(values.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")) (\(elapsed()))")
-        }
-        if stages.probe {
-            stage = "probe"
-            let names = try trained.probe()
-            log("probe: " + names.map { "z\($0.latent)=\($0.name)" }.joined(separator: " ") + " (\(elapsed()))")
-        }
-        if stages.classify {
-            stage = "classify"
-            let bundle = try trained.classify(trainCount: stages.classifyTrain, testCount: stages.classifyTest,
-                                              cnnSteps: stages.cnnSteps, seed: 0) { _ in }
-            log("classify: " + bundle.scores.keys.sorted().map { String(format: "%@ accuracy %.3f", $0, bundle.scores[$0]!.accuracy) }
-                .joined(separator: ", ") + " (\(elapsed()))")
-        }
-        if stages.compare {
-            stage = "compare"
-            _ = try trained.compare(count: stages.compareCount, seed: 0)
-            log("compare: wrote compare/scores.csv (\(elapsed()))")
+        for step in RunStages.all where step.isEnabled(stages) {
+            stage = step.name
+            let line = try step.run(trained, settings: stages, log: log)
+            log("\(step.name): \(line) (\(elapsed()))")
         }
         stage = "finish"
         try writeJSON(["stages": stages.fingerprint, "run_id": config.runID, "finished": ISO8601DateFormatter().string(from: Date())],
@@ -141,15 +119,6 @@ public struct RunPipeline {
 
     /// Fails before any work when a stage cannot run on the data set.
     private func checkStagesFit(_ data: any ImageDataset) throws {
-        let annotated = (data as? ImageFolder).map { !$0.annotations.factors.isEmpty } ?? false
-        if !stages.metrics.isEmpty && !(data is any GroundTruthDataset) && !annotated {
-            throw ConfigError(config.dataset, "evaluation.metrics need ground-truth factors (dsprites, lesions, or an image folder's CSV annotation columns); remove them for this data set")
-        }
-        if stages.classify, (data as? any LabeledDataset)?.labelNames.count != 2 {
-            throw ConfigError(config.dataset, "explanation.classify needs a labelled data set with two classes (lesions, images:DIR?labels=…)")
-        }
-        if stages.compare && data.maskedView == nil {
-            throw ConfigError(config.dataset, "explanation.compare needs ground-truth masks (lesions, or an image folder whose labels CSV has a mask column)")
-        }
+        for step in RunStages.all where step.isEnabled(stages) { try step.check(data, source: config.dataset) }
     }
 }

@@ -86,6 +86,7 @@ extension TrainedRun {
             "<figure><img src=\"figures/\(file)\" alt=\"\(caption)\"><figcaption>\(caption)</figcaption></figure>"
         }
         let metricsTable = try table(json: "metrics.json")
+        let stageSections = try RunStages.all.map { try $0.reportSection(self) }.filter { !$0.isEmpty }.joined(separator: "\n")
         let evaluationTable = try run.jsonObject("evaluation.json") == nil
             ? "<p>Not evaluated yet: <code>untangle evaluate \(escape(run.path))</code></p>" : try table(json: "evaluation.json")
         let html = """
@@ -116,7 +117,7 @@ extension TrainedRun {
         <h2>Traversals</h2>
         \(figure("traversals.png", "One row per active latent, sorted by KL"))
         \(figure("traversals.gif", "All active latents moving together"))
-        \(compareSection())
+        \(stageSections)
         <h2>Config (config.toml)</h2>
         <pre>\(escape(read("config.toml") ?? ""))</pre>
         <p><a href="log.csv">log.csv</a> · <a href="config.toml">config.toml</a> · <a href="run.json">run.json</a> · <a href="model.safetensors">model.safetensors</a></p>

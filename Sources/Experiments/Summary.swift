@@ -82,32 +82,8 @@ public struct ExperimentSummary {
         for (k, v) in try json("metrics.json") ?? [:] where !["step", "held_out"].contains(k) {
             if let x = v as? Double { metrics["heldout.\(k)"] = x }
         }
-        for (k, v) in try json("evaluation.json") ?? [:] where !["train_points", "eval_points", "batch_size", "seed"].contains(k) {
-            if let x = v as? Double { metrics[k] = x }
-        }
-        if let bundle = try RunDirectory(existing: path).decode(ClassifierBundle.self, from: "classifiers.json") {
-            for (model, scores) in bundle.scores {
-                for (score, x) in scores.named { metrics["classify.\(model).\(score)"] = x }
-            }
-            for (model, x) in bundle.counterfactualValidity { metrics["classify.\(model).counterfactual_validity"] = x }
-            for (model, folds) in bundle.crossValidation ?? [:] {
-                metrics["classify.\(model).cv_balanced_accuracy"] = ClassifierBundle.meanAndSpread(folds.map(\.balancedAccuracy)).mean
-            }
-        }
-        let scores = (path as NSString).appendingPathComponent("compare/scores.csv")
-        if let text = try? String(contentsOfFile: scores, encoding: .utf8) {
-            let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-            if let header = lines.first, header.count > 2 {
-                for line in lines.dropFirst() where line.count == header.count {
-                    for (c, name) in header.enumerated().dropFirst(2) where name != "seconds" {
-                        if let x = Double(line[c]) { metrics["compare.\(line[0]).\(line[1]).\(name)"] = x }
-                    }
-                }
-            }
-        }
-        if let check = try RunDirectory(existing: path).decode(FactorRuleCheck.self, from: "compare/" + FactorRuleCheck.fileName) {
-            metrics.merge(check.scalars) { $1 }
-        }
+        let directory = try RunDirectory(existing: path)
+        for step in RunStages.all { metrics.merge(try step.scalars(directory)) { $1 } }
         let done = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("stages.json"))
         return Row(runID: id, status: done ? "done" : "unfinished", config: values, metrics: metrics)
     }
