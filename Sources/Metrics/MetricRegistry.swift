@@ -74,6 +74,10 @@ public enum MetricRegistry {
             let s = i.sample!.unsupervised()
             return [("gaussian_total_correlation", s.gaussianTotalCorrelation), ("mutual_info_score", s.mutualInformationScore)]
         },
+        Metric(name: "irs", summary: "interventional robustness score (Suter et al. 2019, dlib's irs.py, 99 % quantile)", need: .sample) { i in
+            let s = i.sample!.irs()
+            return [("irs", s.score), ("irs.active_latents", Double(s.activeLatents))]
+        },
         Metric(name: "active-units", summary: "latents with mean KL > 0.01 nats", need: .klPerLatent) { i in
             [("active_units", Double(i.klPerLatent!.filter { $0 > LatentNaming.activeKL }.count))]
         },
