@@ -38,7 +38,8 @@ extension TrainedRun {
     /// it: the pixel CNN with every method; encoder → logistic with the three cheapest kinds
     /// (gradient, path, perturbation: each costs a pass through the encoder per sample, step or
     /// window); the tree with the perturbation methods; and for each factor of `latentsFor` (the
-    /// label rule's), the first feature latent whose best factor it is, with Integrated Gradients.
+    /// label rule's), the first feature latent whose best factor it is, with Integrated Gradients
+    /// of its mean, signed to rise with the factor.
     func explainedModels(_ bundle: ClassifierBundle, cnn: PixelCNN, latentsFor factors: [String]) -> [(ExplainedModel, [any Attribution])] {
         let factorScore = logisticScore(bundle)
         func factorProbability(_ x: Tensor) -> [Double] {
@@ -93,7 +94,10 @@ extension TrainedRun {
         ]
         for factor in factors {
             guard let l = bundle.featureNames.indices.first(where: { bundle.bestFactor($0) == factor }).map({ bundle.featureLatents[$0] }) else { continue }
-            let latentScore: ScoreFunction = { x in self.model.encoder(x).mean.slice(axis: 1, l..<(l + 1)).reshaped([x.shape[0]]) }
+            // Oriented so that a higher score means more of the factor (a latent may fall as its
+            // factor grows): positive relevance is then evidence for "larger", "blurrier".
+            let sign: Float = (factorDirection(latent: l, factor: factor) ?? 1) < 0 ? -1 : 1
+            let latentScore: ScoreFunction = { x in self.model.encoder(x).mean.slice(axis: 1, l..<(l + 1)).reshaped([x.shape[0]]) * sign }
             explained.append((ExplainedModel(name: "latent:\(factor)", score: latentScore), AttributionRegistry.named(["ig-gausslegendre"])))
         }
         return explained

@@ -15,7 +15,7 @@ import TensorCore
 ///   `compare/factors.json` (``FactorRuleCheck/scalars``). Timings are left out, so the same
 ///   runs always give the same bytes.
 /// - `aggregate.csv`: grouped by every varying config key except `experiment.seed`: `n`, then
-///   mean and standard deviation (n − 1) of each metric.
+///   mean, standard deviation (n − 1) and median of each metric.
 /// - `budgets.csv`, `curve-<metric>-vs-minutes.png`, `curve-<metric>-vs-images.png` when runs have
 ///   learning curves (`training.eval_every`): each group's scores after 3, 10 and 30 minutes of
 ///   training, and its curves, mean ± std over seeds (see `CurveSummary.swift`).
@@ -162,12 +162,13 @@ public struct ExperimentSummary {
     /// `aggregate.csv` text.
     public var aggregateCSV: String {
         let keys = varyingKeys.filter { $0 != "experiment.seed" }, metrics = metricNames
-        var out = (keys + ["n"] + metrics.flatMap { ["\($0).mean", "\($0).std"] }).joined(separator: ",") + "\n"
+        var out = (keys + ["n"] + metrics.flatMap { ["\($0).mean", "\($0).std", "\($0).median"] }).joined(separator: ",") + "\n"
         for g in groups(by: keys) {
             var fields = g.values.map(ExperimentSummary.field) + [String(g.rows.count)]
             for m in metrics {
-                let s = ExperimentSummary.meanStd(g.rows.compactMap { $0.metrics[m] })
-                fields += [ExperimentSummary.number(s?.mean), ExperimentSummary.number(s?.std)]
+                let values = g.rows.compactMap { $0.metrics[m] }
+                let s = ExperimentSummary.meanStd(values)
+                fields += [ExperimentSummary.number(s?.mean), ExperimentSummary.number(s?.std), ExperimentSummary.number(ExperimentSummary.median(values))]
             }
             out += fields.joined(separator: ",") + "\n"
         }

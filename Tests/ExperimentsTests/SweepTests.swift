@@ -138,10 +138,10 @@ threads = 1
         #expect(runs[0].hasSuffix(",heldout.elbo,mig"))
         #expect(runs[1].contains(",unfinished,") && runs[1].hasSuffix(",-90,0.05")) // β 1 sorts first
         let aggregate = summary.aggregateCSV.split(separator: "\n").map(String.init)
-        #expect(aggregate[0] == "model.beta,n,heldout.elbo.mean,heldout.elbo.std,mig.mean,mig.std")
-        #expect(aggregate[1] == "1.0,1,-90,0,0.05,0")
-        // mean 0.2, sample std of (0.1, 0.3) = 0.141421…; elbo mean −105, std 7.07107
-        #expect(aggregate[2] == "4.0,2,-105,7.07107,0.2,0.141421")
+        #expect(aggregate[0] == "model.beta,n,heldout.elbo.mean,heldout.elbo.std,heldout.elbo.median,mig.mean,mig.std,mig.median")
+        #expect(aggregate[1] == "1.0,1,-90,0,-90,0.05,0,0.05")
+        // mean 0.2, sample std of (0.1, 0.3) = 0.141421…, median 0.2; elbo mean −105, std 7.07107, median −105
+        #expect(aggregate[2] == "4.0,2,-105,7.07107,-105,0.2,0.141421,0.2")
         let files = try summary.write(figures: true)
         #expect(files.contains(dir + "/study/summary/mig-vs-beta.png"))
         #expect(files.contains(dir + "/study/summary/heldout_elbo-vs-beta.png"))
