@@ -219,7 +219,8 @@ extension TrainedRun {
         }.joined(separator: "\n") + "\n"
         html += """
         <h2>Where, in pixels: saliency maps</h2>
-        <p>Each map a/p98(|a|), clipped: signed <span class="bar signed"></span> −1 … 0 … +1 (blue against, red for the decided class);
+        <p>Each map a/p98(|a|), clipped: signed <span class="bar signed"></span> −1 … 0 … +1 (red raises the model's score — the log-odds of
+        \(escape(classes[1])), or for a rule latent its factor — blue lowers it);
         absolute <span class="bar absolute"></span> 0 … 1. Blended on the image (60 % grey).\(maps.contains { $0.mass != nil } ? " Relevance mass: share of the positive relevance inside the mask." : "")</p>
         <table><tr><th>model</th><th>method</th><th>signed</th><th>absolute</th>\(maps.contains { $0.mass != nil } ? "<th>relevance mass</th>" : "")</tr>
 
