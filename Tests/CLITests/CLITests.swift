@@ -259,6 +259,10 @@ extension CLI {
         #expect(try String(contentsOfFile: run + "/encode/manifest.json", encoding: .utf8).contains("\"blur\""))
         let (badData, badMessage) = try CLI.run(["encode", run, "--data", "dsprites:/nonexistent.npz"])
         #expect(badData != 0 && badMessage.contains("/nonexistent.npz"), "\(badMessage)")
+        // The report shows the factor check and links the per-case pages compare wrote.
+        #expect(try CLI.run(["report", run]).status == 0)
+        let report = try String(contentsOfFile: run + "/index.html", encoding: .utf8)
+        #expect(report.contains("Factor level (compare/factors.json)") && report.contains("href=\"explanations/image-"), "\(report.suffix(1500))")
         let check = try String(contentsOfFile: run + "/compare/factors.json", encoding: .utf8)
         #expect(check.contains("\"firstSplitsOnRule\"") && check.contains("\"rule\" : [\n    \"size\",\n    \"blur\""), "\(check)")
         #expect(FileManager.default.fileExists(atPath: run + "/compare/scores.csv") && FileManager.default.fileExists(atPath: run + "/compare/sanity.csv"))
