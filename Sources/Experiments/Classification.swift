@@ -174,7 +174,7 @@ extension TrainedRun {
 
         progress("fitting the L1 logistic regression path")
         let lassoPath = SparseLogisticRegression.path(x: xFit, featureCount: d, y: yFit, count: 15)
-        let lassoValidation = lassoPath.map { m in accuracy(m.probabilities(xValidation).map { $0 >= 0.5 ? 1 : 0 }, yValidation) }
+        let lassoValidation = lassoPath.map { m in accuracy(m.predict(xValidation), yValidation) }
         let bestLasso = lassoValidation.max() ?? 0
         // Sparsest model (largest λ, first on the path) within 0.5 % of the best.
         let chosen = lassoPath[lassoValidation.firstIndex { $0 >= bestLasso - 0.005 } ?? 0]
@@ -192,8 +192,8 @@ extension TrainedRun {
     /// Test scores of the three models on feature rows `x`, labels `y` and the same `images`.
     static func scores(tree: DecisionTree, logistic: SparseLogisticRegression, cnn: PixelCNN, x: [Float], y: [Int],
                        images: Tensor) -> [String: ClassifierScores] {
-        ["tree": ClassifierScores(probabilities: tree.probabilities(x).enumerated().filter { $0.offset % 2 == 1 }.map(\.element), labels: y),
-         "logistic": ClassifierScores(probabilities: logistic.probabilities(x), labels: y),
+        ["tree": ClassifierScores(probabilities: tree.probability(of: 1, x), labels: y),
+         "logistic": ClassifierScores(probabilities: logistic.probability(of: 1, x), labels: y),
          "cnn": ClassifierScores(probabilities: PixelClassifier.probabilities(cnn, images), labels: y)]
     }
 
@@ -318,7 +318,7 @@ extension TrainedRun {
     func decide(_ bundle: ClassifierBundle, model: String, _ row: [Double]) -> Int {
         let x = row.map(Float.init)
         if model == "tree" { return bundle.tree.predict(x)[0] }
-        return bundle.logistic.probabilities(x)[0] >= 0.5 ? 1 : 0
+        return bundle.logistic.predict(x)[0]
     }
 
     /// How far past the decision boundary a counterfactual lands, in standard deviations of the

@@ -49,7 +49,7 @@ extension TrainedRun {
         func treeProbability(_ x: Tensor) -> [Double] {
             let codes = encodeMeans(x), z = config.latentCount
             let rows = (0..<x.shape[0]).flatMap { i in bundle.featureLatents.map { codes.scalars[i * z + $0] } }
-            return bundle.tree.probabilities(rows).enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+            return bundle.tree.probability(of: 1, rows)
         }
         // Latent shift: the decoded code and the decoded counterfactual code of each image.
         let z = config.latentCount, m = bundle.logistic

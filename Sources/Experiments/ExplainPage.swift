@@ -51,7 +51,7 @@ extension TrainedRun {
         if let grid = data as? any GroundTruthDataset {
             text += " — factors " + zip(grid.factors, grid.classes(of: index)).map { "\($0.name)=\($0.describe($1))" }.joined(separator: ", ")
         }
-        let treeP = bundle.tree.probabilities(row)[1], logisticP = bundle.logistic.probabilities(row)[0]
+        let treeP = bundle.tree.probability(of: 1, row)[0], logisticP = bundle.logistic.probability(of: 1, row)[0]
         let cnnP = (try? loadPixelCNN(classCount: 2)).map { PixelClassifier.probabilities($0, image)[0] }
         var decisions = [("decision tree", treeP), ("sparse logistic", logisticP)]
         if let cnnP { decisions.append(("pixel CNN", cnnP)) }

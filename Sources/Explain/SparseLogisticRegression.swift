@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// Binary logistic regression with an L1 penalty (the lasso for classification),
 /// fitted by FISTA (Beck & Teboulle 2009) on standardised features.
@@ -7,7 +8,7 @@ import Foundation
 /// with `x̃ = (x − mean)/std`; the bias is not penalised. Soft-thresholding
 /// `S_λη(v) = sign(v)·max(|v| − λη, 0)` zeroes features that do not help, so the
 /// surviving coefficients read as "which factors matter". Shapes: `X [N, D]`, `y ∈ {0,1}ᴺ`.
-public struct SparseLogisticRegression: Sendable, Codable, Equatable {
+public struct SparseLogisticRegression: Sendable, Codable, Equatable, Classifier {
     /// Penalty λ.
     public let lambda: Double
     /// Coefficients on standardised features `[D]` and the bias.
@@ -72,6 +73,15 @@ public struct SparseLogisticRegression: Sendable, Codable, Equatable {
             return 1 / (1 + exp(-s))
         }
     }
+
+    /// Binary: K = 2.
+    public var classCount: Int { 2 }
+
+    /// `[1 − p, p]` per row (``Classifier``), p = P(y = 1).
+    public func classProbabilities(_ x: [Float]) -> [[Double]] { probabilities(x).map { [1 - $0, $0] } }
+
+    /// Class 1 where P(y = 1) ≥ ½.
+    public func predict(_ x: [Float]) -> [Int] { probabilities(x).map { $0 >= 0.5 ? 1 : 0 } }
 
     /// The log-odds `b + Σ_j w_j·x̃_j` of one row (`D` values).
     public func logOdds(_ row: [Float]) -> Double { contributions(row).reduce(bias, +) }

@@ -48,6 +48,21 @@ import Testing
     }
 }
 
+@Suite struct SparseLogisticAsClassifierTests {
+    /// The sparse logistic model answers through the shared `Classifier` protocol: `[1 − p, p]` rows.
+    @Test func binaryRowsAndPredictions() {
+        var rng = RandomGenerator(seed: 2)
+        var x: [Float] = [], y: [Int] = []
+        for _ in 0..<200 { let a = Float(rng.uniformDouble()); x += [a, Float(rng.uniformDouble())]; y.append(a > 0.5 ? 1 : 0) }
+        let model = SparseLogisticRegression(x: x, featureCount: 2, y: y, lambda: 0.01)
+        let rows = model.classProbabilities(x), p = model.probabilities(x)
+        #expect(model.classCount == 2 && rows.count == 200)
+        for (row, q) in zip(rows, p) { #expect(row == [1 - q, q]) }
+        #expect(model.probability(of: 1, x) == p && model.predict(x) == p.map { $0 >= 0.5 ? 1 : 0 })
+        #expect(Double(zip(model.predict(x), y).filter { $0 == $1 }.count) / 200 > 0.9)
+    }
+}
+
 @Suite struct CounterfactualTests {
     @Test func findsTheKnownThresholdOfASyntheticModel() {
         // class = 1 ⇔ z0 > 0.7 (z1 also matters, but needs a larger change: z1 > 3).
