@@ -20,7 +20,7 @@ public enum PixelClassifier {
             let batch = (0..<batchSize).map { _ in rng.int(below: trainCount) }
             let tape = Tape()
             let logits = model(tape.constant(images(batch)))
-            let loss = crossEntropy(logits: logits, labels: batch.map { labels[$0] })
+            let loss = softmaxCrossEntropy(logits: logits, labels: batch.map { labels[$0] })
             tape.backward(from: loss)
             adam.step(model.parameters)
             recent.append(Double(loss.value.scalar))
@@ -29,14 +29,6 @@ public enum PixelClassifier {
         return recent.reduce(0, +) / Double(max(recent.count, 1))
     }
 
-    /// Mean cross-entropy of `logits [B, K]` against per-row `labels`:
-    /// `mean_b(logsumexp_k ℓ_bk − ℓ_b,y_b)`, the label term as a one-hot product.
-    public static func crossEntropy(logits: Variable, labels: [Int]) -> Variable {
-        let (b, k) = (logits.shape[0], logits.shape[1])
-        var oneHot = Tensor.zeros([b, k])
-        for (i, y) in labels.enumerated() { oneHot[i, y] = 1 }
-        return (logits.logSumExp(axis: 1) - (logits * logits.tape.constant(oneHot)).sum(axis: 1)).mean()
-    }
 
     /// Class-1 probabilities (softmax) for `images [N, C, H, W]`, in batches of 256.
     public static func probabilities(_ model: PixelCNN, _ images: Tensor) -> [Double] {

@@ -105,9 +105,9 @@ public final class Discriminator: Layer {
 }
 
 /// Mean cross-entropy of `logits [B, K]` against the class `target` for every row:
-/// `mean_b(logsumexp_k ℓ_bk − ℓ_b,target)`.
+/// `mean_b(logsumexp_k ℓ_bk − ℓ_b,target)` (``softmaxCrossEntropy(logits:labels:)`` with one label).
 public func crossEntropy(logits: Variable, target: Int) -> Variable {
-    (logits.logSumExp(axis: 1) - logits.slice(axis: 1, target..<(target + 1)).reshaped([logits.shape[0]])).mean()
+    softmaxCrossEntropy(logits: logits, labels: [Int](repeating: target, count: logits.shape[0]))
 }
 
 /// Every column of `z [B, Z]` permuted independently across the batch (FactorVAE's

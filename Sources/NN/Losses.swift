@@ -66,3 +66,14 @@ public func gaussianLogDensity(_ z: Variable, mean: Variable, logVariance: Varia
     let diff = z - mean
     return (diff.squared() * (-logVariance).exp() + logVariance + Float(Foundation.log(2 * Double.pi))) * -0.5
 }
+
+/// Mean softmax cross-entropy of `logits [B, K]` against per-row classes `labels` (PyTorch's
+/// `F.cross_entropy`): `mean_b(logsumexp_k ℓ_bk − ℓ_b,y_b)`, the label term as a one-hot product
+/// (exact: the other terms are multiplied by 0). The gradient is `(softmax(ℓ) − onehot(y)) / B`.
+public func softmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
+    let (b, k) = (logits.shape[0], logits.shape[1])
+    precondition(labels.count == b && labels.allSatisfy { (0..<k).contains($0) }, "softmaxCrossEntropy: \(labels.count) labels in 0..<\(k) for \(b) rows")
+    var oneHot = Tensor.zeros([b, k])
+    for (i, y) in labels.enumerated() { oneHot[i, y] = 1 }
+    return (logits.logSumExp(axis: 1) - (logits * logits.tape.constant(oneHot)).sum(axis: 1)).mean()
+}

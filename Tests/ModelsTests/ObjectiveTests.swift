@@ -56,6 +56,11 @@ import Testing
         #expect(Swift.abs(Double(crossEntropy(logits: logits, target: 0).value.scalar) - expected) < 1e-6)
         let bad = GradientCheck().mismatches([awayFromZero([3, 4], seed: 5)]) { crossEntropy(logits: $0[0], target: 2) }
         #expect(bad.isEmpty, "\(bad)")
+        // Per-row labels (the pixel CNN's loss): known value and finite-difference gradient.
+        let rowWise = (log(2.0) + (log(exp(2.0) + 1) - 0)) / 2 // row 0 → class 0, row 1 → class 1
+        #expect(Swift.abs(Double(softmaxCrossEntropy(logits: logits, labels: [0, 1]).value.scalar) - rowWise) < 1e-6)
+        let badRows = GradientCheck().mismatches([awayFromZero([3, 4], seed: 6)]) { softmaxCrossEntropy(logits: $0[0], labels: [2, 0, 3]) }
+        #expect(badRows.isEmpty, "\(badRows)")
         var rng = RandomGenerator(seed: 1)
         let z = Tensor(shape: [50, 2], scalars: (0..<100).map(Float.init))
         let p = permuteDimensions(z, rng: &rng)
