@@ -327,17 +327,25 @@ extension TrainedRun {
     /// re-encodes to either side (validity ≈ 40 % on the lesion study without a margin).
     public static let counterfactualMargin = 0.5
 
-    /// A counterfactual for dataset image `index` under `model`, with the round-trip check:
-    /// the counterfactual code is decoded, re-encoded and classified again.
-    public func counterfactual(_ bundle: ClassifierBundle, model: String, index: Int, data: any ImageDataset)
-        -> (counterfactual: Counterfactual, code: [Float], flippedCode: [Float], roundTripClass: Int)? {
-        let code = self.code(of: index, data: data)
+    /// The smallest single-factor change of the full code `code` that flips `model` ("tree" or
+    /// "logistic"), landing ``counterfactualMargin`` past the boundary, and the changed code; nil
+    /// when no single factor flips it.
+    func flip(_ bundle: ClassifierBundle, model: String, code: [Float]) -> (Counterfactual, [Float])? {
         let row = bundle.featureLatents.map { Double(code[$0]) }
         guard let cf = CounterfactualSearch.smallestFlip(row, features: Array(row.indices), scales: bundle.featureScales,
                                                          classify: { decide(bundle, model: model, $0) },
                                                          margin: TrainedRun.counterfactualMargin) else { return nil }
         var flipped = code
         flipped[bundle.featureLatents[cf.feature]] = Float(cf.value)
+        return (cf, flipped)
+    }
+
+    /// A counterfactual for dataset image `index` under `model`, with the round-trip check:
+    /// the counterfactual code is decoded, re-encoded and classified again.
+    public func counterfactual(_ bundle: ClassifierBundle, model: String, index: Int, data: any ImageDataset)
+        -> (counterfactual: Counterfactual, code: [Float], flippedCode: [Float], roundTripClass: Int)? {
+        let code = self.code(of: index, data: data)
+        guard let (cf, flipped) = flip(bundle, model: model, code: code) else { return nil }
         let reencoded = Array(encodeMeans(decode(Tensor(shape: [1, code.count], scalars: flipped))).scalars)
         let roundTrip = decide(bundle, model: model, bundle.featureLatents.map { Double(reencoded[$0]) })
         return (cf, code, flipped, roundTrip)

@@ -74,17 +74,7 @@ extension TrainedRun {
                 return zip(code, direction).map { $0 + (-2 * logit / norm) * $1 } // the mirror point: log-odds −f(z)
             }
         }
-        let treeShift = { (x: Tensor) in
-            shifted(x) { code in
-                let row = bundle.featureLatents.map { Double(code[$0]) }
-                guard let cf = CounterfactualSearch.smallestFlip(row, features: Array(row.indices), scales: bundle.featureScales,
-                                                                 classify: { self.decide(bundle, model: "tree", $0) },
-                                                                 margin: TrainedRun.counterfactualMargin) else { return nil }
-                var target = code
-                target[bundle.featureLatents[cf.feature]] = Float(cf.value)
-                return target
-            }
-        }
+        let treeShift = { (x: Tensor) in shifted(x) { code in self.flip(bundle, model: "tree", code: code)?.1 } }
         let encoderMethods: Set<String> = ["gradient", "ig-gausslegendre", "occlusion", "latent-shift"]
         var explained: [(ExplainedModel, [any Attribution])] = [
             (PixelClassifier.explained(cnn), AttributionRegistry.all),
