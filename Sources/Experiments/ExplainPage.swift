@@ -52,7 +52,8 @@ extension TrainedRun {
             text += " — factors " + zip(grid.factors, grid.classes(of: index)).map { "\($0.name)=\($0.describe($1))" }.joined(separator: ", ")
         }
         let treeP = bundle.tree.probability(of: 1, row)[0], logisticP = bundle.logistic.probability(of: 1, row)[0]
-        let cnnP = (try? loadPixelCNN(classCount: 2)).map { PixelClassifier.probabilities($0, image)[0] }
+        let cnn = try? loadPixelCNN(classCount: 2)
+        let cnnP = cnn.map { PixelClassifier.probabilities($0, image)[0] }
         var decisions = [("decision tree", treeP), ("sparse logistic", logisticP)]
         if let cnnP { decisions.append(("pixel CNN", cnnP)) }
         text += "\n" + decisions.map { String(format: "%@: %@ (P(%@) = %.2f)", $0.0, classes[$0.1 >= 0.5 ? 1 : 0], classes[1], $0.1) }
@@ -110,7 +111,7 @@ extension TrainedRun {
 
         // Every saliency method on every model, signed and absolute, on one colour scale.
         var maps: [(model: String, method: String, signed: String, absolute: String, mass: Double?)] = []
-        if let cnn = try? loadPixelCNN(classCount: 2) {
+        if let cnn {
             var rng = RandomStream.saliency.generator(seed: seed)
             for (model, candidates) in explainedModels(bundle, cnn: cnn, latentsFor: masked?.ruleFactors ?? []) {
                 for method in candidates where method.applies(to: model) {
