@@ -145,9 +145,9 @@ public struct NPYArray: Equatable, Sendable {
     /// Writes a `.npy` file atomically.
     public func write(to path: String) throws {
         do {
-            try Data(serialized()).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw DataError(path, "cannot write: \(error.localizedDescription)")
+            try AtomicFile.write(Data(serialized()), to: path)
+        } catch let error as FileWriteError {
+            throw DataError(path, "cannot write: \(error.reason)")
         }
     }
 }

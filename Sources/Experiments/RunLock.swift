@@ -25,7 +25,12 @@ extension RunDirectory {
     public func lock() throws -> RunLock {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let lock = RunLock(path: file(".lock"))
-        guard lock.acquire() else { throw RunBusy(path: path, holder: lock.holder) }
+        switch lock.acquire() {
+        case .acquired: break
+        case .busy: throw RunBusy(path: path, holder: lock.holder)
+        case .unopenable(let reason):
+            throw FileWriteError(path: lock.path, reason: "cannot open the run's lock file (\(reason)); nothing done")
+        }
         AtomicFile.removeStaleTemporaries(in: path)
         return lock
     }
@@ -47,20 +52,24 @@ public final class RunLock {
         self.path = path
     }
 
+    /// What `acquire` found.
+    enum Outcome: Equatable { case acquired, busy, unopenable(String) }
+
     /// Takes the lock without waiting (or re-enters it when this process holds it already); on
-    /// success records host, pid and command in the file.
-    func acquire() -> Bool {
+    /// success records host, pid and command in the file. A lock file that cannot be opened (a
+    /// read-only file system, no permission) is not "busy": the reason is returned.
+    func acquire() -> Outcome {
         RunLock.heldGuard.lock()
         defer { RunLock.heldGuard.unlock() }
         if RunLock.held.contains(path) {
             reentered = true
-            return true
+            return .acquired
         }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return .unopenable(String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            return false
+            return .busy
         }
         descriptor = fd
         RunLock.held.insert(path)
@@ -68,7 +77,7 @@ public final class RunLock {
         let text = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) (\(command)) since \(ISO8601DateFormatter().string(from: Date()))\n"
         _ = ftruncate(fd, 0)
         _ = text.withCString { write(fd, $0, strlen($0)) }
-        return true
+        return .acquired
     }
 
     /// Who holds the lock (the text its holder wrote).

@@ -262,15 +262,7 @@ public final class Trainer {
 
     /// Appends `text` and a newline to the file at `path` and flushes it to disk.
     private func appendLine(_ text: String, to path: String) throws {
-        do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data((text + "\n").utf8))
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            throw FileWriteError(path: path, reason: error.localizedDescription)
-        }
+        try AtomicFile.append(Data((text + "\n").utf8), to: path)
     }
 
     /// Drops log rows after `step` (written before a crash that lost their checkpoint).

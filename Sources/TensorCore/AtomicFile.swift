@@ -15,25 +15,58 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-            let handle = try FileHandle(forWritingTo: temporary)
-            do {
-                try handle.write(contentsOf: data)
-                try handle.synchronize()
-                try handle.close()
-            } catch {
-                try? handle.close()
-                throw error
-            }
-            guard rename(temporary.path, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw FileWriteError(path: path, reason: error.localizedDescription)
+            throw FileWriteError(path: path, reason: "cannot create its folder: \(error.localizedDescription)")
+        }
+        // POSIX calls, so that the error says what the system said (ENOSPC, EROFS, EFBIG, EACCES).
+        func fail(_ what: String) -> FileWriteError {
+            let reason = "\(what): \(String(cString: strerror(errno)))"
+            unlink(temporary)
+            return FileWriteError(path: path, reason: reason)
+        }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        let written: Bool = data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return true
+        }
+        guard written else { let error = fail("write failed"); close(descriptor); throw error }
+        guard fsync(descriptor) == 0 else { let error = fail("fsync failed"); close(descriptor); throw error }
+        guard close(descriptor) == 0 else { throw fail("close failed") }
+        guard rename(temporary, path) == 0 else { throw fail("rename failed") }
+    }
+}
+
+extension AtomicFile {
+    /// Appends `data` to the existing file at `path` and flushes it to disk, all or nothing: when
+    /// a write fails part-way (a full disk), the file is cut back to its previous length, so a log
+    /// never ends in half a row. The error names the file and what the system said.
+    public static func append(_ data: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        let start = lseek(descriptor, 0, SEEK_END)
+        guard start >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        let failure: String? = data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return "write failed: " + String(cString: strerror(errno)) }
+                offset += n
+            }
+            return fsync(descriptor) == 0 ? nil : "fsync failed: " + String(cString: strerror(errno))
+        }
+        if let failure {
+            _ = ftruncate(descriptor, start)
+            throw FileWriteError(path: path, reason: failure + " (the file is left as it was)")
         }
     }
 }
