@@ -54,11 +54,17 @@ public final class Tape {
 
     /// Whether ops record pullbacks (false: no-grad evaluation).
     public let isRecording: Bool
+    /// Whether `parameter(_:)` leaves need gradients (false: parameters are constants, as in
+    /// `torch.autograd.grad(score, inputs)` — saliency needs ∂score/∂pixels only, so no weight
+    /// gradient is computed and no `Parameter.gradient` is touched).
+    public let differentiatesParameters: Bool
     var nodes: [Node] = []
 
-    /// A tape; `recording: false` gives no-grad mode.
-    public init(recording: Bool = true) {
+    /// A tape; `recording: false` gives no-grad mode; `parameterGradients: false` records
+    /// gradients for `input(_:)` leaves only.
+    public init(recording: Bool = true, parameterGradients: Bool = true) {
         self.isRecording = recording
+        self.differentiatesParameters = parameterGradients
     }
 
     /// Number of recorded nodes.
@@ -74,10 +80,12 @@ public final class Tape {
         append(value, Node(shape: value.shape, parents: [], pullback: nil, parameter: nil, needsGradient: true))
     }
 
-    /// A leaf bound to `parameter`: `backward` adds its gradient into `parameter.gradient`.
+    /// A leaf bound to `parameter`: `backward` adds its gradient into `parameter.gradient`
+    /// (a constant on a tape made with `parameterGradients: false`).
     public func parameter(_ parameter: Parameter) -> Variable {
-        append(parameter.value, Node(shape: parameter.value.shape, parents: [], pullback: nil,
-                                     parameter: parameter, needsGradient: true))
+        guard differentiatesParameters else { return constant(parameter.value) }
+        return append(parameter.value, Node(shape: parameter.value.shape, parents: [], pullback: nil,
+                                            parameter: parameter, needsGradient: true))
     }
 
     /// Records a primitive's output `value` computed from `parents`, with its pullback.

@@ -42,10 +42,6 @@ extension TrainedRun {
     /// of its mean, signed to rise with the factor.
     func explainedModels(_ bundle: ClassifierBundle, cnn: PixelCNN, latentsFor factors: [String]) -> [(ExplainedModel, [any Attribution])] {
         let factorScore = logisticScore(bundle)
-        func factorProbability(_ x: Tensor) -> [Double] {
-            let t = Tape(recording: false)
-            return factorScore(t.constant(x)).value.scalars.map { 1 / (1 + exp(-Double($0))) }
-        }
         func treeProbability(_ x: Tensor) -> [Double] {
             let codes = encodeMeans(x), z = config.latentCount
             let rows = (0..<x.shape[0]).flatMap { i in bundle.featureLatents.map { codes.scalars[i * z + $0] } }
@@ -78,9 +74,9 @@ extension TrainedRun {
         let encoderMethods: Set<String> = ["gradient", "ig-gausslegendre", "occlusion", "latent-shift"]
         var explained: [(ExplainedModel, [any Attribution])] = [
             (PixelClassifier.explained(cnn), AttributionRegistry.all),
-            (ExplainedModel(name: "factor-logistic", score: factorScore, probability: factorProbability, latentShift: logisticShift),
+            (ExplainedModel(name: "factor-logistic", scored: .logOdds, score: factorScore, latentShift: logisticShift),
              AttributionRegistry.named(encoderMethods)),
-            (ExplainedModel(name: "factor-tree", probability: treeProbability, latentShift: treeShift), AttributionRegistry.all),
+            (ExplainedModel(name: "factor-tree", scored: .probability, values: treeProbability, latentShift: treeShift), AttributionRegistry.all),
         ]
         for factor in factors {
             guard let l = bundle.featureNames.indices.first(where: { bundle.bestFactor($0) == factor }).map({ bundle.featureLatents[$0] }) else { continue }
@@ -88,7 +84,7 @@ extension TrainedRun {
             // factor grows): positive relevance is then evidence for "larger", "blurrier".
             let sign: Float = (factorDirection(latent: l, factor: factor) ?? 1) < 0 ? -1 : 1
             let latentScore: ScoreFunction = { x in self.model.encoder(x).mean.slice(axis: 1, l..<(l + 1)).reshaped([x.shape[0]]) * sign }
-            explained.append((ExplainedModel(name: "latent:\(factor)", score: latentScore), AttributionRegistry.named(["ig-gausslegendre"])))
+            explained.append((ExplainedModel(name: "latent:\(factor)", scored: .latentMean, score: latentScore), AttributionRegistry.named(["ig-gausslegendre"])))
         }
         return explained
     }
@@ -118,7 +114,7 @@ extension TrainedRun {
         let explained = explainedModels(bundle, cnn: cnn, latentsFor: lesions.ruleFactors)
         let methods = explained.flatMap { model, candidates in candidates.filter { $0.applies(to: model) }.map { (model, $0) } }
 
-        var rows = ["model,method,relevance_mass,relevance_rank,pointing_game,pointing_game_15px,deletion_auc,insertion_auc,ig_abs_delta,seconds"]
+        var rows = ["model,method,score,relevance_mass,relevance_rank,pointing_game,pointing_game_15px,deletion_auc,insertion_auc,ig_abs_delta,seconds"]
         var maps: [String: Tensor] = [:], relevanceMass: [String: Double] = [:]
         for (model, method) in methods {
             progress("\(model.name) \(method.name)")
@@ -155,7 +151,7 @@ extension TrainedRun {
             }
             let p = model.probability != nil
             relevanceMass["\(model.name) \(method.name)"] = mass / n
-            rows.append([model.name, method.name, f(mass / n), f(rank / n), f(point / n), f(point15 / n),
+            rows.append([model.name, method.name, model.scored.rawValue, f(mass / n), f(rank / n), f(point / n), f(point15 / n),
                          p ? f(deletion / n) : "", p ? f(insertion / n) : "", delta.map(f) ?? "",
                          String(format: "%.1f", Date().timeIntervalSince(start))].joined(separator: ","))
         }
@@ -164,7 +160,7 @@ extension TrainedRun {
         let check = FactorRuleCheck(bundle: bundle, rule: lesions.ruleFactors, relevanceMass: relevanceMass)
         for name in ["factor-tree", "factor-logistic"] {
             let m = check.models[name]!
-            rows.append("\(name),factors used: \(m.factorsUsed.joined(separator: " ")),precision \(f(m.precision)),recall \(f(m.recall)),counterfactual validity \(f(m.counterfactualValidity)),,,,")
+            rows.append("\(name),factors used: \(m.factorsUsed.joined(separator: " ")),,precision \(f(m.precision)),recall \(f(m.recall)),counterfactual validity \(f(m.counterfactualValidity)),,,,,")
         }
         let directory = (run.path as NSString).appendingPathComponent("compare")
         try AtomicFile.write(rows.joined(separator: "\n") + "\n", to: directory + "/scores.csv")

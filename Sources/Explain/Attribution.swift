@@ -2,27 +2,67 @@ import Autodiff
 import Foundation
 import TensorCore
 
+/// What a model's one score is. Every attribution method explains that score, and the
+/// deletion/insertion curves read it through its link to a probability, so that a map and its
+/// evaluation are always about the same function.
+public enum ScoreKind: String, Sendable, CaseIterable {
+    /// s = log P(c) − log(1 − P(c)) for the class of interest c (the pixel CNN, the factor
+    /// logistic model); P = σ(s).
+    case logOdds = "log-odds"
+    /// s = P(c) itself (models without gradients, e.g. the decision tree: a step function).
+    case probability
+    /// s = one latent's posterior mean (no class, so no probability and no deletion curve).
+    case latentMean = "latent mean"
+}
+
 /// What a model offers the attribution methods that explain it (Captum's `forward_func` and
 /// layers). Each method uses what it needs and skips a model that lacks it.
+///
+/// A model has **one** score s (`scored` says which kind): gradient and path methods
+/// differentiate `score`, perturbation methods (occlusion) difference `values` — the same s
+/// without gradients — and deletion/insertion follow ``probability``, the probability of the
+/// class of interest derived from s (σ(s) for log-odds). Captum leaves this choice to the
+/// caller; here it is fixed per model and written beside every result.
 public struct ExplainedModel {
     /// The model's name in tables (`cnn`, `factor-logistic`, `latent:size`).
     public var name: String
-    /// Differentiable score `[B]` (the log-odds of the class of interest, or a latent's mean):
-    /// what gradient and path methods differentiate.
+    /// What the score is.
+    public var scored: ScoreKind
+    /// The differentiable score `[B]` of images `[B, C, H, W]` (nil for models without gradients).
     public var score: ScoreFunction?
-    /// P(class of interest) for images `[B, C, H, W]`, for perturbation methods and the
-    /// deletion/insertion curves (works for models without gradients, e.g. trees).
-    public var probability: ((Tensor) -> [Double])?
-    /// A convolutional layer and the head on top of it, for Grad-CAM.
+    /// The same score without gradients, `[B]` (perturbation methods; also works for trees).
+    public var values: ((Tensor) -> [Double])?
+    /// A convolutional layer and the head on top of it (the same score), for Grad-CAM.
     public var layer: (features: (Variable) -> Variable, head: ScoreFunction)?
     /// For a model that decides on an autoencoder's codes: images `[B, C, H, W]` → their decoded
     /// codes D(E(x)) and decoded counterfactual codes D(z′), both `[B, C, H, W]` (``LatentShiftAttribution``).
     public var latentShift: ((Tensor) -> (reconstruction: Tensor, counterfactual: Tensor))?
 
-    public init(name: String, score: ScoreFunction? = nil, probability: ((Tensor) -> [Double])? = nil,
+    /// A model with score kind `scored`; `values` defaults to `score` evaluated without a tape
+    /// (in batches of 256).
+    public init(name: String, scored: ScoreKind = .logOdds, score: ScoreFunction? = nil, values: ((Tensor) -> [Double])? = nil,
                 layer: (features: (Variable) -> Variable, head: ScoreFunction)? = nil,
                 latentShift: ((Tensor) -> (reconstruction: Tensor, counterfactual: Tensor))? = nil) {
-        self.name = name; self.score = score; self.probability = probability; self.layer = layer; self.latentShift = latentShift
+        self.name = name; self.scored = scored; self.score = score; self.layer = layer; self.latentShift = latentShift
+        self.values = values ?? score.map { f in { x in ExplainedModel.evaluate(f, x) } }
+    }
+
+    /// `f` on `x` in no-grad batches of 256, as doubles.
+    static func evaluate(_ f: ScoreFunction, _ x: Tensor) -> [Double] {
+        stride(from: 0, to: x.shape[0], by: 256).flatMap { start in
+            f(Tape(recording: false).constant(x.slice(axis: 0, start..<min(x.shape[0], start + 256)))).value.scalars.map(Double.init)
+        }
+    }
+
+    /// P(class of interest) of images `[B, C, H, W]` from the score: σ(s) for log-odds, s for a
+    /// probability, nil for a latent mean.
+    public var probability: ((Tensor) -> [Double])? {
+        guard let values else { return nil }
+        switch scored {
+        case .logOdds: return { x in values(x).map { 1 / (1 + exp(-$0)) } }
+        case .probability: return values
+        case .latentMean: return nil
+        }
     }
 }
 
@@ -89,15 +129,16 @@ public struct IntegratedGradientsAttribution: Attribution {
     }
 }
 
-/// Occlusion (Zeiler & Fergus 2014) of P(class of interest): an 8×8 zero patch at stride 4
-/// (Captum `Occlusion`); needs no gradients.
+/// Occlusion (Zeiler & Fergus 2014) of the model's score (``ExplainedModel/values``: the same s
+/// the gradient methods differentiate): an 8×8 zero patch at stride 4 (Captum `Occlusion`);
+/// needs no gradients.
 public struct OcclusionAttribution: Attribution {
     public var window: Int, stride: Int
     public var name: String { "occlusion" }
     public init(window: Int = 8, stride: Int = 4) { self.window = window; self.stride = stride }
-    public func applies(to model: ExplainedModel) -> Bool { model.probability != nil }
+    public func applies(to model: ExplainedModel) -> Bool { model.values != nil }
     public func attribute(_ model: ExplainedModel, _ x: Tensor, rng: inout RandomGenerator) -> Tensor {
-        Saliency.occlusion(model.probability!, x, window: window, stride: stride)
+        Saliency.occlusion(model.values!, x, window: window, stride: stride)
     }
 }
 
@@ -128,26 +169,36 @@ public struct NoiseTunnel: Attribution {
 
     public func applies(to model: ExplainedModel) -> Bool { base.applies(to: model) }
 
+    /// All `samples` noisy copies of the batch go through the base method as one batch of
+    /// `samples · B` images (Captum's `nt_samples_batch_size=None`): one forward and backward.
     public func attribute(_ model: ExplainedModel, _ x: Tensor, rng: inout RandomGenerator) -> Tensor {
         let b = x.shape[0], size = x.count / max(b, 1)
-        var sum: Tensor?, sumSquares: Tensor?
-        for _ in 0..<samples {
-            var noisy = x
-            for i in 0..<b {
-                let slice = x.scalars[(i * size)..<((i + 1) * size)]
-                let sigma = noiseFraction * ((slice.max() ?? 0) - (slice.min() ?? 0))
-                for k in 0..<size { noisy.scalars[i * size + k] += sigma * rng.normal() }
-            }
-            let a = base.attribute(model, noisy, rng: &rng)
-            sum = sum.map { $0 + a } ?? a
-            sumSquares = sumSquares.map { $0 + a * a } ?? a * a
+        guard samples > 0, b > 0 else { return .zeros(x.shape) }
+        let sigmas = (0..<b).map { i -> Float in
+            let slice = x.scalars[(i * size)..<((i + 1) * size)]
+            return noiseFraction * ((slice.max() ?? 0) - (slice.min() ?? 0))
         }
-        let n = Float(samples)
-        guard let sum, let sumSquares else { return .zeros(x.shape) }
+        var noisy = [Float](repeating: 0, count: samples * x.count)
+        for t in 0..<samples {
+            for i in 0..<b {
+                for k in 0..<size { noisy[(t * b + i) * size + k] = x.scalars[i * size + k] + sigmas[i] * rng.normal() }
+            }
+        }
+        let a = base.attribute(model, Tensor(shape: [samples * b] + Array(x.shape.dropFirst()), scalars: noisy), rng: &rng)
+        let outSize = a.count / (samples * b)
+        var sum = [Double](repeating: 0, count: b * outSize), sumSquares = sum
+        for t in 0..<samples {
+            for j in 0..<(b * outSize) {
+                let v = Double(a.scalars[t * b * outSize + j])
+                sum[j] += v
+                sumSquares[j] += v * v
+            }
+        }
+        let n = Double(samples), outShape = [b] + Array(a.shape.dropFirst())
         switch kind {
-        case .mean: return sum * (1 / n)
-        case .squared: return sumSquares * (1 / n)
-        case .variance: return sumSquares * (1 / n) - (sum * (1 / n)) * (sum * (1 / n))
+        case .mean: return Tensor(shape: outShape, scalars: sum.map { Float($0 / n) })
+        case .squared: return Tensor(shape: outShape, scalars: sumSquares.map { Float($0 / n) })
+        case .variance: return Tensor(shape: outShape, scalars: zip(sum, sumSquares).map { Float($1 / n - ($0 / n) * ($0 / n)) })
         }
     }
 }

@@ -53,10 +53,11 @@ public enum PixelClassifier {
         (logits.slice(axis: 1, 1..<2) - logits.slice(axis: 1, 0..<1)).reshaped([logits.shape[0]])
     }
 
-    /// The pixel CNN as the attribution methods see it: log-odds score, P(class 1), and its last
-    /// convolutional layer with the head on top (Grad-CAM).
+    /// The pixel CNN as the attribution methods see it: its one score is the log-odds of class 1
+    /// (every method, and through σ the deletion/insertion curves), and its last convolutional
+    /// layer with the head on top (Grad-CAM).
     public static func explained(_ model: PixelCNN, name: String = "cnn") -> ExplainedModel {
-        ExplainedModel(name: name, score: { logOdds(model($0)) }, probability: { probabilities(model, $0) },
+        ExplainedModel(name: name, scored: .logOdds, score: { logOdds(model($0)) },
                        layer: (features: { model.forward($0).features }, head: { logOdds(model.head($0)) }))
     }
 }

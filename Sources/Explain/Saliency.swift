@@ -10,8 +10,9 @@ public typealias ScoreFunction = (Variable) -> Variable
 /// attributions of the same shape; batches of perturbed inputs run as one pass.
 public enum Saliency {
     /// ∂F/∂x for each image (one backward pass for the batch: the scores are independent).
+    /// Parameters are constants on this tape: no weight gradients are computed or accumulated.
     public static func gradient(_ f: ScoreFunction, _ x: Tensor) -> Tensor {
-        let tape = Tape()
+        let tape = Tape(parameterGradients: false)
         let input = tape.input(x)
         return tape.backward(from: f(input).sum())[input] ?? .zeros(x.shape)
     }
@@ -144,7 +145,7 @@ public enum Saliency {
     /// ∂F/∂A; the map ReLU(Σ_k w_k A_k) is upsampled (nearest) to the image size. Shape `[B, 1, H, W]`.
     public static func gradCAM(features: (Variable) -> Variable, head: ScoreFunction, _ x: Tensor) -> Tensor {
         let activations = features(Tape(recording: false).constant(x)).value
-        let tape = Tape()
+        let tape = Tape(parameterGradients: false)
         let a = tape.input(activations)
         let g = tape.backward(from: head(a).sum())[a] ?? .zeros(activations.shape)
         let (b, k, h, w) = (activations.shape[0], activations.shape[1], activations.shape[2], activations.shape[3])

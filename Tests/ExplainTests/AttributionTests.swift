@@ -18,9 +18,29 @@ import Testing
         let names = AttributionRegistry.all.map(\.name)
         #expect(Set(names).count == names.count && names.contains("smoothgrad") && names.contains("ig-gausslegendre"))
         let scoreOnly = ExplainedModel(name: "s", score: linear)
-        let probabilityOnly = ExplainedModel(name: "p", probability: { x in [Double](repeating: 0.5, count: x.shape[0]) })
+        let probabilityOnly = ExplainedModel(name: "p", scored: .probability, values: { x in [Double](repeating: 0.5, count: x.shape[0]) })
         #expect(AttributionRegistry.all.filter { $0.applies(to: probabilityOnly) }.map(\.name) == ["occlusion"])
         #expect(!AttributionRegistry.all.filter { $0.applies(to: scoreOnly) }.map(\.name).contains("grad-cam"))
+    }
+
+    /// One score per model: occlusion differences the same s the gradient differentiates (here
+    /// a linear log-odds s = Σ w ⊙ x, so a 4×4 window at stride 4 — each pixel in one window —
+    /// gives exactly the window's Σ w ⊙ x on each of its pixels), and the probability the
+    /// deletion curves read is σ(s); a tree-like model's probability is its score itself.
+    @Test func everyMethodExplainsTheModelsOneScore() {
+        var rng = RandomGenerator(seed: 5)
+        let x = rng.uniform([2, 1, 4, 4])
+        let model = ExplainedModel(name: "linear", scored: .logOdds, score: linear)
+        let occlusion = OcclusionAttribution(window: 4, stride: 4).attribute(model, x, rng: &rng)
+        for i in 0..<2 {
+            let s = (0..<16).reduce(0.0) { $0 + Double(weights.scalars[$1]) * Double(x.scalars[i * 16 + $1]) }
+            for p in 0..<16 { #expect(Swift.abs(Double(occlusion.scalars[i * 16 + p]) - s) < 1e-5, "image \(i) pixel \(p)") }
+            let probability = model.probability!(x)[i]
+            #expect(Swift.abs(probability - 1 / (1 + exp(-s))) < 1e-6)
+        }
+        let tree = ExplainedModel(name: "tree", scored: .probability, values: { x in [Double](repeating: 0.75, count: x.shape[0]) })
+        #expect(tree.probability!(x) == [0.75, 0.75])
+        #expect(ExplainedModel(name: "z", scored: .latentMean, score: linear).probability == nil)
     }
 
     /// Latent shift (Cohen et al. 2021): |D(z) − D(z′)| per pixel — here a "decoder" that draws a

@@ -76,6 +76,25 @@ let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), 
         #expect(bad.isEmpty, "\(bad.prefix(5))")
     }
 
+    /// `im2col` (and its phase-split path for strides > 1) against its definition,
+    /// `cols[(c·k + i)·k + j, (b·gridH + oh)·gridW + ow] = x[b, c, oh·s − p + i, ow·s − p + j]` (0 outside).
+    @Test(arguments: [(4, 2, 1, 64, 64), (3, 2, 1, 7, 6), (3, 3, 2, 11, 10), (2, 2, 0, 9, 9), (5, 3, 0, 13, 8), (3, 1, 1, 6, 7)])
+    func im2colMatchesItsDefinition(k: Int, s: Int, p: Int, h: Int, w: Int) {
+        let g = WindowGeometry(channels: 2, height: h, width: w, kernel: k, stride: s, padding: p)
+        let x = awayFromZero([3, 2, h, w], seed: 19)
+        var cols = [Float](repeating: .nan, count: g.patchSize * 3 * g.gridSize)
+        x.scalars.withUnsafeBufferPointer { px in
+            cols.withUnsafeMutableBufferPointer { im2col(px.baseAddress!, batch: 3, g, into: $0.baseAddress!) }
+        }
+        var wrong = 0
+        for b in 0..<3 { for c in 0..<2 { for i in 0..<k { for j in 0..<k { for oh in 0..<g.gridHeight { for ow in 0..<g.gridWidth {
+            let (iy, ix) = (oh * s - p + i, ow * s - p + j)
+            let expected: Float = iy >= 0 && iy < h && ix >= 0 && ix < w ? x.scalars[((b * 2 + c) * h + iy) * w + ix] : 0
+            if cols[((c * k + i) * k + j) * 3 * g.gridSize + (b * g.gridHeight + oh) * g.gridWidth + ow] != expected { wrong += 1 }
+        } } } } } }
+        #expect(wrong == 0)
+    }
+
     @Test func col2imIsTheAdjointOfIm2col() {
         // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for all x, c.
         let g = WindowGeometry(channels: 3, height: 7, width: 6, kernel: 3, stride: 2, padding: 1)
