@@ -72,7 +72,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["TensorCore", "Datasets", "ImageIO", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExplainTests", dependencies: ["TensorCore", "Metrics", "Explain", "TestSupport"]),
+        .testTarget(name: "ExplainTests", dependencies: ["TensorCore", "Metrics", "Explain", "Models", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["TensorCore", "Plotting", "ImageIO"]),
         .testTarget(name: "MetricsTests", dependencies: ["TensorCore", "Datasets", "Metrics", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "ImageIO", "Metrics", "Experiments", "TestSupport"],

@@ -32,6 +32,9 @@ public struct ExplainedModel {
     public var score: ScoreFunction?
     /// The same score without gradients, `[B]` (perturbation methods; also works for trees).
     public var values: ((Tensor) -> [Double])?
+    /// The model's own incremental way to score occluded copies of an image (the same score as
+    /// `values`), used by occlusion when present.
+    public var occluded: Saliency.OccludedScores?
     /// A convolutional layer and the head on top of it (the same score), for Grad-CAM.
     public var layer: (features: (Variable) -> Variable, head: ScoreFunction)?
     /// For a model that decides on an autoencoder's codes: images `[B, C, H, W]` → their decoded
@@ -41,9 +44,10 @@ public struct ExplainedModel {
     /// A model with score kind `scored`; `values` defaults to `score` evaluated without a tape
     /// (in batches of 256).
     public init(name: String, scored: ScoreKind = .logOdds, score: ScoreFunction? = nil, values: ((Tensor) -> [Double])? = nil,
-                layer: (features: (Variable) -> Variable, head: ScoreFunction)? = nil,
+                occluded: Saliency.OccludedScores? = nil, layer: (features: (Variable) -> Variable, head: ScoreFunction)? = nil,
                 latentShift: ((Tensor) -> (reconstruction: Tensor, counterfactual: Tensor))? = nil) {
-        self.name = name; self.scored = scored; self.score = score; self.layer = layer; self.latentShift = latentShift
+        self.name = name; self.scored = scored; self.score = score; self.occluded = occluded; self.layer = layer
+        self.latentShift = latentShift
         self.values = values ?? score.map { f in { x in ExplainedModel.evaluate(f, x) } }
     }
 
@@ -138,7 +142,7 @@ public struct OcclusionAttribution: Attribution {
     public init(window: Int = 8, stride: Int = 4) { self.window = window; self.stride = stride }
     public func applies(to model: ExplainedModel) -> Bool { model.values != nil }
     public func attribute(_ model: ExplainedModel, _ x: Tensor, rng: inout RandomGenerator) -> Tensor {
-        Saliency.occlusion(model.values!, x, window: window, stride: stride)
+        Saliency.occlusion(model.values!, x, window: window, stride: stride, occluded: model.occluded)
     }
 }
 
@@ -178,10 +182,11 @@ public struct NoiseTunnel: Attribution {
             let slice = x.scalars[(i * size)..<((i + 1) * size)]
             return noiseFraction * ((slice.max() ?? 0) - (slice.min() ?? 0))
         }
-        var noisy = [Float](repeating: 0, count: samples * x.count)
+        // The draws of one N(0, 1) tensor (Box–Muller pairs), in (sample, image, pixel) order.
+        var noisy = rng.normal([samples * b * size]).scalars
         for t in 0..<samples {
             for i in 0..<b {
-                for k in 0..<size { noisy[(t * b + i) * size + k] = x.scalars[i * size + k] + sigmas[i] * rng.normal() }
+                for k in 0..<size { noisy[(t * b + i) * size + k] = x.scalars[i * size + k] + sigmas[i] * noisy[(t * b + i) * size + k] }
             }
         }
         let a = base.attribute(model, Tensor(shape: [samples * b] + Array(x.shape.dropFirst()), scalars: noisy), rng: &rng)

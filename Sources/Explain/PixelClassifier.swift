@@ -58,6 +58,11 @@ public enum PixelClassifier {
     /// layer with the head on top (Grad-CAM).
     public static func explained(_ model: PixelCNN, name: String = "cnn") -> ExplainedModel {
         ExplainedModel(name: name, scored: .logOdds, score: { logOdds(model($0)) },
+                       occluded: { image, window, positions, baseline in
+                           let logits = model.occludedLogits(image, window: window, positions: positions, baseline: baseline)
+                           let k = logits.shape[1]
+                           return (0..<logits.shape[0]).map { Double(logits.scalars[$0 * k + 1]) - Double(logits.scalars[$0 * k]) }
+                       },
                        layer: (features: { model.forward($0).features }, head: { logOdds(model.head($0)) }))
     }
 }

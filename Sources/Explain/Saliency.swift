@@ -111,11 +111,17 @@ public enum Saliency {
         return (attributions, deltas)
     }
 
+    /// The scores of one image `[1, C, H, W]` (first) and of its copies with a `window × window`
+    /// square at each of `positions` (row, column) set to `baseline` — a model's own fast way
+    /// to occlude (``PixelCNN/occludedLogits(_:window:positions:baseline:)``).
+    public typealias OccludedScores = (_ image: Tensor, _ window: Int, _ positions: [(Int, Int)], _ baseline: Float) -> [Double]
+
     /// Occlusion (Zeiler & Fergus 2014): slide a `window × window` patch (stride `stride`, set to
     /// `baseline`) over each image; a pixel's score is the mean over the windows covering it of
-    /// F(x) − F(x with the window occluded). `score` needs no gradients (works for trees).
+    /// F(x) − F(x with the window occluded). `score` needs no gradients (works for trees); all
+    /// windows of an image are scored as one batch, or by `occluded` when the model has it.
     public static func occlusion(_ score: (Tensor) -> [Double], _ x: Tensor, window: Int = 8, stride: Int = 4,
-                                 baseline: Float = 0) -> Tensor {
+                                 baseline: Float = 0, occluded: OccludedScores? = nil) -> Tensor {
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let size = c * h * w
         let starts = { (n: Int) in Array(Swift.stride(from: 0, through: n - window, by: stride)) }
@@ -123,13 +129,18 @@ public enum Saliency {
         var out = Tensor.zeros(x.shape)
         for i in 0..<b {
             let image = Array(x.scalars[(i * size)..<((i + 1) * size)])
-            var batch = image
-            for (y0, x0) in positions {
-                var occluded = image
-                for ch in 0..<c { for y in y0..<(y0 + window) { for xx in x0..<(x0 + window) { occluded[(ch * h + y) * w + xx] = baseline } } }
-                batch += occluded
+            let scores: [Double]
+            if let occluded {
+                scores = occluded(Tensor(shape: [1, c, h, w], scalars: image), window, positions, baseline)
+            } else {
+                var batch = image
+                for (y0, x0) in positions {
+                    var copy = image
+                    for ch in 0..<c { for y in y0..<(y0 + window) { for xx in x0..<(x0 + window) { copy[(ch * h + y) * w + xx] = baseline } } }
+                    batch += copy
+                }
+                scores = score(Tensor(shape: [positions.count + 1, c, h, w], scalars: batch))
             }
-            let scores = score(Tensor(shape: [positions.count + 1, c, h, w], scalars: batch))
             var sum = [Double](repeating: 0, count: h * w), count = [Double](repeating: 0, count: h * w)
             for (k, (y0, x0)) in positions.enumerated() {
                 let drop = scores[0] - scores[k + 1]

@@ -1,6 +1,7 @@
 import Autodiff
 import Explain
 import Foundation
+import Models
 import TensorCore
 import TestSupport
 import Testing
@@ -49,6 +50,38 @@ import Testing
             let inside = (8..<12).contains(y) && (4..<8).contains(x)
             #expect((map.scalars[y * 16 + x] > 0) == inside, "(\(y), \(x))")
         } }
+    }
+
+    /// The pixel CNN's incremental occlusion (receptive-field crops per layer) gives the logits a
+    /// full forward pass of every occluded copy gives, for square and oblong images, windows that
+    /// touch the borders and windows larger than a layer's stride.
+    @Test(arguments: [([1, 64, 64], 8, 4), ([1, 32, 24], 5, 3), ([2, 16, 16], 16, 8), ([1, 24, 40], 3, 7)])
+    func incrementalOcclusionEqualsFullForwardPasses(shape: [Int], window: Int, stride: Int) {
+        let cnn = PixelCNN(imageShape: shape, classCount: 2, seed: 3)
+        var rng = RandomGenerator(seed: 8)
+        let image = rng.uniform([1] + shape)
+        let (h, w) = (shape[1], shape[2])
+        let positions = Swift.stride(from: 0, through: h - window, by: stride).flatMap { y in
+            Swift.stride(from: 0, through: w - window, by: stride).map { (y, $0) }
+        }
+        let fast = cnn.occludedLogits(image, window: window, positions: positions, baseline: 0.25)
+        var batch = image.scalars
+        for (y0, x0) in positions {
+            var copy = image.scalars
+            for c in 0..<shape[0] { for y in y0..<(y0 + window) { for x in x0..<(x0 + window) { copy[(c * h + y) * w + x] = 0.25 } } }
+            batch += copy
+        }
+        let full = cnn(Tape(recording: false).constant(Tensor(shape: [positions.count + 1] + shape, scalars: batch))).value
+        #expect(fast.shape == full.shape)
+        let scale = full.scalars.map { Swift.abs($0) }.max() ?? 1
+        #expect(maxAbsDifference(fast, full) < 1e-5 * max(scale, 1))
+        // And occlusion maps through it agree with the plain sweep.
+        let model = PixelClassifier.explained(cnn)
+        var unused = RandomGenerator(seed: 0)
+        let plain = ExplainedModel(name: "plain", scored: .logOdds, score: model.score)
+        let a = OcclusionAttribution(window: window, stride: stride).attribute(model, image, rng: &unused)
+        let b = OcclusionAttribution(window: window, stride: stride).attribute(plain, image, rng: &unused)
+        #expect(maxAbsDifference(a, b) < 1e-4 * max(scale, 1))
     }
 
     @Test func smoothGradAndGradCAMShapes() {
