@@ -38,9 +38,12 @@ Notebook.run {
     nb.section("What the numbers say")
     let csv = try String(contentsOfFile: directory + "/scores.csv", encoding: .utf8)
     var best: [String: (method: String, mass: Double, pointing: Double)] = [:]
-    for line in csv.split(separator: "\n").dropFirst() {
-        let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard f.count >= 5, let mass = Double(f[2]), let pointing = Double(f[4]) else { continue }
+    let lines = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let header = lines.first ?? []
+    let (massColumn, pointingColumn) = (header.firstIndex(of: "relevance_mass"), header.firstIndex(of: "pointing_game"))
+    for f in lines.dropFirst() {
+        guard let mc = massColumn, let pc = pointingColumn, f.count == header.count,
+              let mass = Double(f[mc]), let pointing = Double(f[pc]) else { continue }
         if mass > best[f[0]]?.mass ?? -1 { best[f[0]] = (f[1], mass, pointing) }
     }
     nb.show(best.keys.sorted().map { k in
