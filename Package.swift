@@ -3,6 +3,7 @@
 // Module graph (dependencies point one way):
 //   CBLAS → TensorCore → Autodiff → NN → Optimizers → Models → {Metrics, Explain} → Experiments → untangle
 //   CPNG → ImageIO (TensorCore) → Datasets, Plotting; Metrics also uses Datasets; NN uses swift-crypto (checksums)
+//   Experiments → Serve (Hummingbird: `untangle serve`, the browser explorer) → untangle
 import PackageDescription
 
 let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -46,9 +48,10 @@ let package = Package(
                 dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Plotting", "Explain",
                                .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: releaseSpeed),
+        .target(name: "Serve", dependencies: ["TensorCore", "ImageIO", "Experiments", .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"])]),
         .executableTarget(
             name: "untangle",
-            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Explain", "Experiments",
+            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "ImageIO", "Metrics", "Explain", "Experiments", "Serve",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "untangle-bench",
@@ -78,5 +81,6 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "ImageIO", "Metrics", "Experiments", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ServeTests", dependencies: ["TensorCore", "ImageIO", "Experiments", "Serve"]),
     ]
 )

@@ -344,7 +344,12 @@ extension TrainedRun {
     /// the counterfactual code is decoded, re-encoded and classified again.
     public func counterfactual(_ bundle: ClassifierBundle, model: String, index: Int, data: any ImageDataset)
         -> (counterfactual: Counterfactual, code: [Float], flippedCode: [Float], roundTripClass: Int)? {
-        let code = self.code(of: index, data: data)
+        counterfactual(bundle, model: model, code: self.code(of: index, data: data))
+    }
+
+    /// ``counterfactual(_:model:index:data:)`` for an image's code (mean, all latents).
+    public func counterfactual(_ bundle: ClassifierBundle, model: String, code: [Float])
+        -> (counterfactual: Counterfactual, code: [Float], flippedCode: [Float], roundTripClass: Int)? {
         guard let (cf, flipped) = flip(bundle, model: model, code: code) else { return nil }
         let reencoded = Array(encodeMeans(decode(Tensor(shape: [1, code.count], scalars: flipped))).scalars)
         let roundTrip = decide(bundle, model: model, bundle.featureLatents.map { Double(reencoded[$0]) })

@@ -55,6 +55,7 @@ public enum Demo {
         say("3/3 writing reconstructions, traversals and the report")
         let report = try trained.writeReport()
         say("open \(report)")
+        say("or explore it live in the browser: untangle serve \(trained.run.path)   (swift run -c release untangle serve …)")
         return report
     }
 }

@@ -20,35 +20,90 @@ import TensorCore
 ///   the image, each scaled by its own 98th percentile of |a| (Captum's `outlier_perc = 2`) so one
 ///   colour bar reads all maps, with the map's relevance mass on the mask when there is one; the raw
 ///   attributions beside them as `<model>-<method>.npy` (float32 `[1, C, H, W]`).
+/// One image explained two ways, in memory: what ``TrainedRun/explain(index:seed:)`` writes as a
+/// page and what `untangle serve` sends to the browser. Images are `[C, H, W]` tensors in [0, 1]
+/// (overlays and grey images as RGB `[3, H, W]`).
+public struct Explanation {
+    /// The console text: decisions, rule path, contributions, counterfactuals.
+    public var text: String
+    /// The true label's name (nil for an image that is not in the data set).
+    public var trueLabel: String?
+    /// Class names; decisions are P(class 1).
+    public var classes: [String]
+    /// Each model's P(class 1): decision tree, sparse logistic, pixel CNN (when trained).
+    public var decisions: [(model: String, probability: Double)]
+    /// The tree's rule path in named factors (with true values when known), ending in the leaf.
+    public var ruleSteps: [String]
+    /// The sparse logistic model's non-zero contributions: factor, contribution, value, weight.
+    public var contributions: [(factor: String, contribution: Double, value: Float, weight: Double)]
+    /// The logistic model's bias.
+    public var bias: Double
+    /// Counterfactual strips: the input, then 7 decoded steps along the deciding factor.
+    public var strips: [(model: String, caption: String, tile: Tensor)]
+    /// Every saliency method on every model: raw attributions `[1, C, H, W]`, signed and absolute
+    /// overlays, and the relevance mass on the mask when there is one.
+    public var maps: [(model: String, method: String, attribution: Tensor, signed: Tensor, absolute: Tensor, mass: Double?)]
+    /// The input (grey, as RGB), its reconstruction `[C, H, W]` and the ground-truth mask (RGB), if any.
+    public var input: Tensor, reconstruction: Tensor, mask: Tensor?
+    /// The data set's label rule, when it has one.
+    public var rule: String?
+}
+
 extension TrainedRun {
     /// Explains dataset image `index`: returns the console text (rule path, contributions,
     /// counterfactuals), the page and the figures written under `explanations/image-<index>/`.
     public func explain(index: Int, seed: UInt64 = 0) throws -> (text: String, page: String, figures: [String]) {
-        let bundle = try loadClassifiers()
         let data = dataset
-        let (_, labelOf) = try labels(column: bundle.labelColumn)
         guard index >= 0 && index < data.count else { throw ConfigError("--image \(index)", "out of range 0..<\(data.count)") }
+        let e = try explanation(of: data.images([index]), index: index, seed: seed)
         let directory = run.file("explanations/image-\(index)")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let shape = data.imageShape, plane = shape[1] * shape[2]
-        let image = data.images([index])
-        let grey = (0..<plane).map { p in (0..<shape[0]).reduce(Float(0)) { $0 + image.scalars[$1 * plane + p] } / Float(shape[0]) }
-        let masked = data.maskedView
-        let mask = masked.map { Array($0.mask(index).scalars) }
-        let code = self.code(of: index, data: data)
-        let row = bundle.featureLatents.map { code[$0] }
-        let names = bundle.featureNames, classes = bundle.classNames
         var figures: [String] = []
         func png(_ tensor: Tensor, _ name: String) throws -> String {
             try PNGFile.write(RasterImage(tensor: tensor), to: directory + "/" + name)
             figures.append(directory + "/" + name)
             return name
         }
+        let strips = try e.strips.map { ($0.model, $0.caption, try png($0.tile, "counterfactual-\($0.model).png")) }
+        var maps: [(model: String, method: String, signed: String, absolute: String, mass: Double?)] = []
+        for m in e.maps {
+            let stem = "\(m.model)-\(m.method)".replacingOccurrences(of: ":", with: "-")
+            try NPYArray(float32: m.attribution.scalars, shape: m.attribution.shape).write(to: directory + "/\(stem).npy")
+            maps.append((m.model, m.method, try png(m.signed, "\(stem)-signed.png"), try png(m.absolute, "\(stem)-absolute.png"), m.mass))
+        }
+        let input = try png(e.input, "input.png")
+        let reconstruction = try png(e.reconstruction, "reconstruction.png")
+        let maskFile = try e.mask.map { try png($0, "mask.png") }
+        let page = directory + "/index.html"
+        try AtomicFile.write(explainHTML(index: index, trueLabel: e.trueLabel ?? "?", classes: e.classes, decisions: e.decisions.map { ($0.model, $0.probability) },
+                                         images: [("input", input), ("reconstruction", reconstruction)] + (maskFile.map { [("ground-truth mask", $0)] } ?? []),
+                                         rule: e.rule, ruleSteps: e.ruleSteps, contributions: e.contributions.map { ($0.factor, $0.contribution, $0.value, $0.weight) },
+                                         bias: e.bias, strips: strips, maps: maps), to: page)
+        return (e.text, page, figures)
+    }
+
+    /// Explains `image` `[1, C, H, W]` in memory (nothing is written): decisions, the tree's rule
+    /// path, contributions, counterfactual strips and every saliency map. `index` is the image's
+    /// place in the run's data set, for its true label, factors and mask; nil for an image from
+    /// elsewhere (an upload).
+    public func explanation(of image: Tensor, index: Int?, seed: UInt64 = 0) throws -> Explanation {
+        let bundle = try loadClassifiers()
+        let data = dataset
+        let (_, labelOf) = try labels(column: bundle.labelColumn)
+        let shape = data.imageShape, plane = shape[1] * shape[2]
+        precondition(image.shape == [1] + shape, "explanation: image \(image.shape), want \([1] + shape)")
+        let grey = (0..<plane).map { p in (0..<shape[0]).reduce(Float(0)) { $0 + image.scalars[$1 * plane + p] } / Float(shape[0]) }
+        let masked = data.maskedView
+        let mask = index.flatMap { i in masked.map { Array($0.mask(i).scalars) } }
+        let code = Array(encodeMeans(image).scalars)
+        let row = bundle.featureLatents.map { code[$0] }
+        let names = bundle.featureNames, classes = bundle.classNames
         func colour(_ plane: [Float]) -> Tensor { Tensor(shape: [3, shape[1], shape[2]], scalars: plane + plane + plane) }
 
         // What the image is, and what each model decides.
-        var text = "image \(index): true label \(classes[labelOf(index)])"
-        if let grid = data as? any GroundTruthDataset {
+        let trueLabel = index.map { classes[labelOf($0)] }
+        var text = index.map { "image \($0): true label \(trueLabel!)" } ?? "uploaded image"
+        if let index, let grid = data as? any GroundTruthDataset {
             text += " — factors " + zip(grid.factors, grid.classes(of: index)).map { "\($0.name)=\($0.describe($1))" }.joined(separator: ", ")
         }
         let treeP = bundle.tree.probability(of: 1, row)[0], logisticP = bundle.logistic.probability(of: 1, row)[0]
@@ -75,14 +130,14 @@ extension TrainedRun {
                 let falls = (factorDirection(latent: latent, factor: factor) ?? 1) < 0
                 var step = "\(names[n.feature]) (z\(latent)\(falls ? ", falls as \(factor) grows" : "")) = \(String(format: "%.2f", row[n.feature])) "
                     + "\(goesLeft ? "≤" : ">") \(String(format: "%.2f", n.threshold))"
-                if let truth = trueValue(of: factor, index: index) { step += " — true \(factor) \(truth)" }
+                if let index, let truth = trueValue(of: factor, index: index) { step += " — true \(factor) \(truth)" }
                 ruleSteps.append(step)
             }
         }
         text += ruleSteps.map { "  " + $0 + "\n" }.joined()
         text += "\nSparse logistic regression (λ = \(String(format: "%.4f", bundle.logistic.lambda))): P(\(classes[1])) = \(String(format: "%.3f", logisticP))\n"
         let contributions = bundle.logistic.contributions(row)
-        var contributionRows: [(String, Double, Float, Double)] = []
+        var contributionRows: [(factor: String, contribution: Double, value: Float, weight: Double)] = []
         for j in contributions.indices.sorted(by: { abs(contributions[$0]) > abs(contributions[$1]) }) where bundle.logistic.weights[j] != 0 {
             contributionRows.append((names[j], contributions[j], row[j], bundle.logistic.weights[j]))
             text += String(format: "  %@ %+.3f (value %.2f, weight %+.3f)\n", names[j].padding(toLength: 24, withPad: " ", startingAt: 0),
@@ -91,9 +146,9 @@ extension TrainedRun {
         text += String(format: "  %@ %+.3f\n", "bias".padding(toLength: 24, withPad: " ", startingAt: 0), bundle.logistic.bias)
 
         // Counterfactual strips along the deciding factor.
-        var strips: [(model: String, caption: String, file: String)] = []
+        var strips: [(model: String, caption: String, tile: Tensor)] = []
         for model in ["tree", "logistic"] {
-            guard let (cf, original, flipped, roundTrip) = counterfactual(bundle, model: model, index: index, data: data) else {
+            guard let (cf, original, flipped, roundTrip) = counterfactual(bundle, model: model, code: code) else {
                 text += "\nCounterfactual (\(model)): no single factor flips the decision within ±5 standard deviations.\n"
                 continue
             }
@@ -106,36 +161,28 @@ extension TrainedRun {
                                           classes[roundTrip], roundTrip == cf.toClass ? "valid" : "not valid")
             text += "\nCounterfactual (\(model)): \(caption)\n"
             let strip = Tensor.concatenate([image, counterfactualStrip(from: original, to: flipped, latent: latent, steps: 7)], axis: 0)
-            strips.append((model, caption, try png(ImageGrid.tile(strip, columns: 8), "counterfactual-\(model).png")))
+            strips.append((model, caption, ImageGrid.tile(strip, columns: 8)))
         }
 
         // Every saliency method on every model, signed and absolute, on one colour scale.
-        var maps: [(model: String, method: String, signed: String, absolute: String, mass: Double?)] = []
+        var maps: [(model: String, method: String, attribution: Tensor, signed: Tensor, absolute: Tensor, mass: Double?)] = []
         if let cnn {
             var rng = RandomStream.saliency.generator(seed: seed)
             for (model, candidates) in explainedModels(bundle, cnn: cnn, latentsFor: masked?.ruleFactors ?? []) {
                 for method in candidates where method.applies(to: model) {
                     let a = method.attribute(model, image, rng: &rng)
                     let map = SaliencyScores.collapse(a.scalars[...], channels: a.shape[1])
-                    let stem = "\(model.name)-\(method.name)".replacingOccurrences(of: ":", with: "-")
-                    try NPYArray(float32: a.scalars, shape: a.shape).write(to: directory + "/\(stem).npy")
-                    maps.append((model.name, method.name,
-                                 try png(SaliencyScores.heatMap(map, over: grey, height: shape[1], width: shape[2]), "\(stem)-signed.png"),
-                                 try png(SaliencyScores.absoluteHeatMap(map, over: grey, height: shape[1], width: shape[2]), "\(stem)-absolute.png"),
+                    maps.append((model.name, method.name, a,
+                                 SaliencyScores.heatMap(map, over: grey, height: shape[1], width: shape[2]),
+                                 SaliencyScores.absoluteHeatMap(map, over: grey, height: shape[1], width: shape[2]),
                                  mask.map { SaliencyScores.relevanceMass(map, mask: $0) }))
                 }
             }
         }
-
-        let input = try png(colour(grey), "input.png")
-        let reconstruction = try png(decode(Tensor(shape: [1, code.count], scalars: code)).reshaped(shape), "reconstruction.png")
-        let maskFile = try mask.map { try png(colour($0), "mask.png") }
-        let page = directory + "/index.html"
-        try AtomicFile.write(explainHTML(index: index, trueLabel: classes[labelOf(index)], classes: classes, decisions: decisions,
-                                         images: [("input", input), ("reconstruction", reconstruction)] + (maskFile.map { [("ground-truth mask", $0)] } ?? []),
-                                         rule: masked?.ruleDescription, ruleSteps: ruleSteps, contributions: contributionRows,
-                                         bias: bundle.logistic.bias, strips: strips, maps: maps), to: page)
-        return (text, page, figures)
+        return Explanation(text: text, trueLabel: trueLabel, classes: classes, decisions: decisions.map { ($0.0, $0.1) }, ruleSteps: ruleSteps,
+                           contributions: contributionRows, bias: bundle.logistic.bias, strips: strips, maps: maps, input: colour(grey),
+                           reconstruction: decode(Tensor(shape: [1, code.count], scalars: code)).reshaped(shape),
+                           mask: mask.map(colour), rule: masked?.ruleDescription)
     }
 
     /// Decoded images `[steps, C, H, W]` from `original` to `flipped`, moving only `latent` in equal steps.

@@ -27,13 +27,14 @@ public struct TrainedRun {
     let lock: RunLock?
 
     /// Opens a finished run: takes its lock (``RunDirectory/lock()``: the stages write into the
-    /// directory), loads the config, the data set and `model.safetensors`.
+    /// directory), loads the config, the data set and `model.safetensors`. With `locking: false`
+    /// (a viewer that never writes, `untangle serve`) nothing in the directory is touched.
     ///
     /// An unfinished or diverged run (no `metrics.json`) is refused with the command that
     /// finishes it, unless `allowUnfinished` — then the newest checkpoint is loaded.
-    public init(path: String, allowUnfinished: Bool = false) throws {
+    public init(path: String, allowUnfinished: Bool = false, locking: Bool = true) throws {
         run = try RunDirectory(existing: path)
-        lock = try run.lock()
+        lock = locking ? try run.lock() : nil
         config = try run.loadConfig()
         let weights: String
         if run.isComplete && FileManager.default.fileExists(atPath: run.modelPath) {

@@ -55,6 +55,7 @@ extension TrainedRun {
         }
         let curveFigures = try writeCurveFigures(into: figures)
         try writeTraversals(kl: kl)
+        let traversalFrames = try run.decode(TraversalFrames.self, from: "figures/traversal/" + TraversalFrames.fileName)
         try writeReconstructions(count: 10, output: figures + "/reconstructions.png")
 
         func read(_ name: String) -> String? { try? String(contentsOfFile: (run.path as NSString).appendingPathComponent(name), encoding: .utf8) }
@@ -117,6 +118,7 @@ extension TrainedRun {
         <h2>Traversals</h2>
         \(figure("traversals.png", "One row per active latent, sorted by KL"))
         \(figure("traversals.gif", "All active latents moving together"))
+        \(traversalFrames.map { $0.html() } ?? "")
         \(stageSections)
         <h2>Config (config.toml)</h2>
         <pre>\(escape(read("config.toml") ?? ""))</pre>

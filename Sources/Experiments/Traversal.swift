@@ -88,6 +88,67 @@ extension TrainedRun {
         }
         let gif = (directory as NSString).appendingPathComponent("traversals.gif")
         try Figures.animatedGIF(frames, title: latents.prefix(5).map { names[$0] }.joined(separator: " | "), output: gif, delay: 15, pixelScale: 2)
-        return [labelled, plain, gif]
+        // One image per latent and step, for the report's interactive traversal (a slider per latent).
+        let single = (directory as NSString).appendingPathComponent("traversal")
+        var files: [String] = []
+        for (r, l) in latents.enumerated() {
+            for step in 0..<steps {
+                let file = single + String(format: "/z%d-%02d.png", l, step)
+                let image = Tensor(shape: Array(images.shape[1...]), scalars: Array(images.scalars[((r * steps + step) * size)..<((r * steps + step + 1) * size)]))
+                try PNGFile.write(RasterImage(tensor: image), to: file)
+                files.append(file)
+            }
+        }
+        let index = TraversalFrames(steps: steps, latents: latents.enumerated().map { r, l in
+            TraversalFrames.Latent(latent: l, name: names[l], kl: kl[l], values: values[r])
+        })
+        try AtomicFile.write(try JSONEncoder.sorted.encode(index), to: single + "/" + TraversalFrames.fileName)
+        return [labelled, plain, gif] + files
+    }
+}
+
+/// The frames of the report's interactive traversal (`figures/traversal/frames.json`): one image
+/// `z<latent>-<step>.png` per traversed latent and step, with the latent values of each step.
+public struct TraversalFrames: Codable, Equatable {
+    /// One traversed latent: its index, probe name, KL and the value at each step.
+    public struct Latent: Codable, Equatable {
+        public var latent: Int, name: String, kl: Double, values: [Double]
+    }
+    /// The file name under `figures/traversal/`.
+    public static let fileName = "frames.json"
+    /// Steps per latent.
+    public var steps: Int
+    /// The traversed latents, sorted by KL.
+    public var latents: [Latent]
+
+    /// The report's section: a slider per latent moving over its precomputed frames (pure
+    /// HTML and JavaScript, no server; the frames are relative links).
+    public func html() -> String {
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        let middle = steps / 2
+        let rows = latents.map { l in
+            let values = l.values.map { String(format: "%.2f", $0) }.joined(separator: ",")
+            return """
+            <div class="trav"><img id="trav-\(l.latent)" src="figures/traversal/\(String(format: "z%d-%02d.png", l.latent, middle))" alt="z\(l.latent)">
+            <label>z\(l.latent) · \(escape(l.name)) (KL \(String(format: "%.2f", l.kl))) <input type="range" min="0" max="\(steps - 1)" value="\(middle)"
+            data-latent="\(l.latent)" data-values="\(values)" oninput="traverse(this)"> <span id="trav-value-\(l.latent)">\(String(format: "%.2f", l.values[middle]))</span></label></div>
+            """
+        }.joined(separator: "\n")
+        return """
+        <h2>Interactive traversal</h2>
+        <p>Move one latent at a time from the held-out mean code (the other latents stay put); frames precomputed, no server needed.
+        For a live explorer with any image: <code>untangle serve RUN</code>.</p>
+        <style>.trav { display: inline-block; margin: 0.5em 1em; text-align: center; } .trav img { width: 160px; image-rendering: pixelated; display: block; margin: auto; }</style>
+        \(rows)
+        <script>
+        function traverse(input) {
+          const l = input.dataset.latent, s = String(input.value).padStart(2, "0");
+          document.getElementById("trav-" + l).src = "figures/traversal/z" + l + "-" + s + ".png";
+          document.getElementById("trav-value-" + l).textContent = input.dataset.values.split(",")[input.value];
+        }
+        </script>
+        """
     }
 }

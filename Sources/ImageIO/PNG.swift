@@ -80,6 +80,30 @@ public enum PNGFile {
         guard png_image_begin_read_from_file(&image, path) != 0 else {
             throw ImageIOError.unreadable(path: path, reason: message(of: &image))
         }
+        return try finishRead(&image, path: path, channels: channels)
+    }
+
+    /// ``read(_:channels:)`` from the bytes of a PNG file in memory (an upload); `source` names
+    /// it in errors. Anything that is not a PNG, or is damaged, is an error, never a crash.
+    public static func decode(_ data: Data, source: String, channels: Int? = nil) throws -> RasterImage {
+        guard data.count >= 8, data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+            throw ImageIOError.unreadable(path: source, reason: "not a PNG file (no PNG signature)")
+        }
+        var image = png_image()
+        image.version = png_uint_32(PNG_IMAGE_VERSION)
+        let bytes = [UInt8](data)
+        // libpng's memory reader keeps a pointer to `bytes` until the read finishes: both halves
+        // run inside one closure.
+        return try bytes.withUnsafeBytes { raw in
+            guard png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count) != 0 else {
+                throw ImageIOError.unreadable(path: source, reason: message(of: &image))
+            }
+            return try finishRead(&image, path: source, channels: channels)
+        }
+    }
+
+    /// The shared second half of reading: format, size checks, pixels.
+    private static func finishRead(_ image: inout png_image, path: String, channels: Int?) throws -> RasterImage {
         let isColor = image.format & png_uint_32(PNG_FORMAT_FLAG_COLOR) != 0
         let outChannels = channels ?? (isColor ? 3 : 1)
         guard outChannels == 1 || outChannels == 3 else {

@@ -13,7 +13,7 @@ struct Untangle: ParsableCommand {
         abstract: "A workbench for disentangled representations: train VAEs, probe and name their factors, explain decisions.",
         version: UntangleVersion.string,
         subcommands: [Version.self, Demo.self, DataCommand.self, Train.self, Encode.self, Reconstruct.self, Evaluate.self, Probe.self, Traverse.self, Report.self, Classify.self, Explain.self, Compare.self,
-                      RunCommand.self, Sweep.self, Summarize.self, CurveCommand.self, Score.self])
+                      RunCommand.self, Sweep.self, Summarize.self, CurveCommand.self, Score.self, Serve.self])
 
     /// Parses and runs a subcommand. Errors every command can meet get one treatment here: a
     /// busy run exits 75, a training stopped by a signal 76 (after its checkpoint), anything

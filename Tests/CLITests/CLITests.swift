@@ -114,6 +114,29 @@ extension CLI {
         #expect(losses.count >= 3, "\(output)")
         #expect(losses.last! < losses.first!, "\(losses)")
         #expect(output.contains("KL (nats)") && output.contains("index.html"))
+        // The first impression: the report path, then how to explore the run live.
+        #expect(output.contains("untangle serve " + dir), "\(output)")
+        // The report's interactive traversal: a slider per latent over frames that exist.
+        let line = try #require(output.split(separator: "\n").first { $0.contains("untangle serve ") })
+        let run = String(line.components(separatedBy: "untangle serve ")[1].split(separator: " ")[0])
+        let html = try String(contentsOfFile: run + "/index.html", encoding: .utf8)
+        #expect(html.contains("Interactive traversal") && html.contains("type=\"range\"") && html.contains("function traverse"))
+        let frames = try JSONDecoder().decode(FramesIndex.self, from: try Data(contentsOf: URL(fileURLWithPath: run + "/figures/traversal/frames.json")))
+        #expect(!frames.latents.isEmpty)
+        for latent in frames.latents {
+            #expect(latent.values.count == frames.steps)
+            for step in 0..<frames.steps {
+                let file = run + String(format: "/figures/traversal/z%d-%02d.png", latent.latent, step)
+                #expect(FileManager.default.fileExists(atPath: file), "missing \(file)")
+            }
+            #expect(html.contains(String(format: "figures/traversal/z%d-%02d.png", latent.latent, frames.steps / 2)))
+        }
+    }
+
+    /// The shape of `figures/traversal/frames.json`, as a reader outside the library sees it.
+    struct FramesIndex: Decodable {
+        struct Latent: Decodable { var latent: Int, name: String, values: [Double] }
+        var steps: Int, latents: [Latent]
     }
 
     @Test func badOptionsFailWithAMessage() throws {
