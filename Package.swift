@@ -81,6 +81,6 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Models", "Datasets", "ImageIO", "Metrics", "Experiments", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "ServeTests", dependencies: ["TensorCore", "ImageIO", "Experiments", "Serve"]),
+        .testTarget(name: "ServeTests", dependencies: ["TensorCore", "ImageIO", "Experiments", "Serve", "TestSupport"]),
     ]
 )

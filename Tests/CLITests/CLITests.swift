@@ -1,34 +1,16 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `untangle` binary as a user would and checks its output.
 enum CLI {
-    static var binary: URL {
-        // The test runner lives next to the products in .build/<triple>/<configuration>/.
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("untangle")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/debug/untangle")
-    }
+    static var binary: URL { Products.url() }
 
     /// Runs `untangle` (or another product built beside it, `executable`) with `arguments`,
     /// optionally in `directory`; returns the exit status and stdout+stderr.
     static func run(_ arguments: [String], executable: String = "untangle",
                     in directory: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = binary.deletingLastPathComponent().appendingPathComponent(executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Products.run(Products.url(executable), arguments, in: directory)
     }
 }
 

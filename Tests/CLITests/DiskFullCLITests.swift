@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A full disk and a read-only one, as a user meets them: through the binary, with a file-size
@@ -8,16 +9,8 @@ import Testing
 @Suite(.serialized) struct DiskFullCLITests {
     /// Runs `untangle arguments` with files limited to `blocks` × 512 bytes (dash's unit).
     func runLimited(_ blocks: Int, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -f \(blocks); trap '' XFSZ; exec \"$0\" \"$@\"", CLI.binary.path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Products.run(URL(fileURLWithPath: "/bin/sh"),
+                         ["-c", "ulimit -f \(blocks); trap '' XFSZ; exec \"$0\" \"$@\"", CLI.binary.path] + arguments)
     }
 
     /// Every file under `directory` (relative paths) with its bytes.

@@ -3,34 +3,18 @@ import Foundation
 import ImageIO
 import Serve
 import TensorCore
+import TestSupport
 import Testing
 
 /// The `untangle` binary beside this test runner, and a small lesion run with classifiers.
 enum ServeFixture {
-    static var binary: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("untangle")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/debug/untangle")
-    }
+    static var binary: URL { Products.url() }
 
     @discardableResult
     static func untangle(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        precondition(process.terminationStatus == 0, "untangle \(arguments.joined(separator: " ")) failed: \(text)")
-        return text
+        let (status, output) = try Products.run(binary, arguments)
+        precondition(status == 0, "untangle \(arguments.joined(separator: " ")) failed: \(output)")
+        return output
     }
 
     /// A tiny MLP on the lesions with a report and classifiers (trained once per test process).
