@@ -51,7 +51,6 @@ public struct WindowGeometry: Equatable, Sendable {
 /// x[b, c, oh·s − p + i, ow·s − p + j]` (0 outside the image). Shapes:
 /// `x [batch, C, H, W] → cols [C·k·k, batch·gridH·gridW]`.
 public func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: WindowGeometry, into cols: UnsafeMutablePointer<Float>) {
-    if g.stride > 1 { return stridedIm2col(x, batch: batch, g, into: cols) }
     let (oh, ow, k, s, p) = (g.gridHeight, g.gridWidth, g.kernel, g.stride, g.padding)
     let (h, w, c) = (g.height, g.width, g.channels)
     let n = batch * g.gridSize
@@ -70,71 +69,12 @@ public func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: WindowGeometry, i
                 }
                 let srcRow = src + iy * w + (j - p)
                 for xo in 0..<xoFirst { out[xo] = 0 }
-                (out + xoFirst).update(from: srcRow + xoFirst, count: xoEnd - xoFirst)
+                if s == 1 {
+                    (out + xoFirst).update(from: srcRow + xoFirst, count: xoEnd - xoFirst)
+                } else {
+                    for xo in xoFirst..<xoEnd { out[xo] = srcRow[xo * s] }
+                }
                 for xo in xoEnd..<ow { out[xo] = 0 }
-            }
-        }
-    }
-}
-
-/// Copies `count` floats with 8-wide vector moves: the rows im2col copies are 4–64 floats long,
-/// where a `memmove` call costs more than the copy.
-@inline(__always)
-func shortCopy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
-    var t = 0
-    let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
-    while t + 8 <= count {
-        to.storeBytes(of: from.loadUnaligned(fromByteOffset: t * 4, as: SIMD8<Float>.self), toByteOffset: t * 4, as: SIMD8<Float>.self)
-        t += 8
-    }
-    while t < count { destination[t] = source[t]; t += 1 }
-}
-
-/// `im2col` for stride s > 1, same output. A strided gather `x[…, xo·s + j − p]` is slow, so each
-/// image plane is first split into its s column phases (`phase_r[t] = row[s·t + r]`); kernel
-/// column j then reads phase `r = (j − p) mod s` from `⌊(j − p)/s⌋` on, one contiguous copy per row.
-func stridedIm2col(_ x: UnsafePointer<Float>, batch: Int, _ g: WindowGeometry, into cols: UnsafeMutablePointer<Float>) {
-    let (oh, ow, k, s, p) = (g.gridHeight, g.gridWidth, g.kernel, g.stride, g.padding)
-    let (h, w, c) = (g.height, g.width, g.channels)
-    let n = batch * g.gridSize
-    let phaseWidth = (w + s - 1) / s
-    let phases = UnsafeMutablePointer<Float>.allocate(capacity: h * s * phaseWidth)
-    defer { phases.deallocate() }
-    // Per kernel column: its phase, the offset into it, and the valid window columns.
-    let columns = (0..<k).map { j -> (r: Int, q: Int, first: Int, end: Int) in
-        let d = j - p
-        let q = d >= 0 ? d / s : -((-d + s - 1) / s)
-        let (first, end) = g.validColumns(j)
-        return (d - q * s, q, first, end)
-    }
-    for b in 0..<batch {
-        for ci in 0..<c {
-            let src = x + (b * c + ci) * g.plane
-            for iy in 0..<h {
-                let row = src + iy * w, split = phases + iy * s * phaseWidth
-                for r in 0..<s {
-                    let phase = split + r * phaseWidth
-                    var t = 0, xi = r
-                    while xi < w { phase[t] = row[xi]; t += 1; xi += s }
-                }
-            }
-            for i in 0..<k {
-                for j in 0..<k {
-                    let (r, q, xoFirst, xoEnd) = columns[j]
-                    let dst = cols + ((ci * k + i) * k + j) * n + b * oh * ow
-                    for y in 0..<oh {
-                        let iy = y * s - p + i
-                        let out = dst + y * ow
-                        if iy < 0 || iy >= h || xoFirst >= xoEnd {
-                            out.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let phase = phases + (iy * s + r) * phaseWidth + q
-                        for xo in 0..<xoFirst { out[xo] = 0 }
-                        shortCopy(phase + xoFirst, to: out + xoFirst, count: xoEnd - xoFirst)
-                        for xo in xoEnd..<ow { out[xo] = 0 }
-                    }
-                }
             }
         }
     }
