@@ -225,9 +225,7 @@ extension TrainedRun {
                      rule: String?, ruleSteps: [String], contributions: [(String, Double, Float, Double)], bias: Double,
                      strips: [(model: String, caption: String, file: String)],
                      maps: [(model: String, method: String, signed: String, absolute: String, mass: Double?)]) -> String {
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let escape = HTML.escape
         func figure(_ caption: String, _ file: String) -> String {
             "<figure><img src=\"\(escape(file))\" alt=\"\(escape(caption))\"><figcaption>\(escape(caption))</figcaption></figure>"
         }

@@ -121,6 +121,9 @@ public final class RunExplorer: @unchecked Sendable {
         return try PNGFile.encode(RasterImage(tensor: image.reshaped(shape)))
     }
 
+    /// A `data:image/png;base64,…` URL of an image `[C, H, W]` (or `[1, C, H, W]`) in [0, 1].
+    public static func dataURL(_ image: Tensor) throws -> String { "data:image/png;base64," + (try png(image)).base64EncodedString() }
+
     /// An uploaded file, checked: at most 8 MB, a PNG, exactly the run's image size (grey for
     /// one channel, RGB for three). Returns `[1, C, H, W]` in [0, 1].
     public func upload(_ data: Data, name: String = "upload") throws -> Tensor {
@@ -144,7 +147,7 @@ public final class RunExplorer: @unchecked Sendable {
     public func explanation(of image: Tensor, index: Int?) throws -> Data {
         guard hasClassifiers else { throw ExplorerError("this run has no classifiers: run `untangle classify \(trained.run.path)` first") }
         let e = try locked { try trained.explanation(of: image, index: index) }
-        func url(_ t: Tensor) throws -> String { "data:image/png;base64," + (try RunExplorer.png(t)).base64EncodedString() }
+        let url = RunExplorer.dataURL
         struct Map: Encodable { var model: String, method: String, signed: String, absolute: String, mass: Double? }
         struct Strip: Encodable { var model: String, caption: String, image: String }
         struct Decision: Encodable { var model: String, probability: Double, decision: String }

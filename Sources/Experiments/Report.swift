@@ -59,9 +59,7 @@ extension TrainedRun {
         try writeReconstructions(count: 10, output: figures + "/reconstructions.png")
 
         func read(_ name: String) -> String? { try? String(contentsOfFile: (run.path as NSString).appendingPathComponent(name), encoding: .utf8) }
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let escape = HTML.escape
         func table(json name: String) throws -> String {
             guard let object = try run.jsonObject(name) else { return "<p>(no \(name))</p>" }
             var rows = ""

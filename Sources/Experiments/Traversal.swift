@@ -124,9 +124,7 @@ public struct TraversalFrames: Codable, Equatable {
     /// The report's section: a slider per latent moving over its precomputed frames (pure
     /// HTML and JavaScript, no server; the frames are relative links).
     public func html() -> String {
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let escape = HTML.escape
         let middle = steps / 2
         let rows = latents.map { l in
             let values = l.values.map { String(format: "%.2f", $0) }.joined(separator: ",")

@@ -60,8 +60,7 @@ public enum PixelClassifier {
         ExplainedModel(name: name, scored: .logOdds, score: { logOdds(model($0)) },
                        occluded: { image, window, positions, baseline in
                            let logits = model.occludedLogits(image, window: window, positions: positions, baseline: baseline)
-                           let k = logits.shape[1]
-                           return (0..<logits.shape[0]).map { Double(logits.scalars[$0 * k + 1]) - Double(logits.scalars[$0 * k]) }
+                           return logOdds(Tape(recording: false).constant(logits)).value.scalars.map(Double.init)
                        },
                        layer: (features: { model.forward($0).features }, head: { logOdds(model.head($0)) }))
     }

@@ -78,8 +78,7 @@ public enum ExplorerServer {
                 guard let body else { throw ExplorerError("the upload could not be read (larger than 8 MB?)") }
                 let image = try explorer.upload(body, name: "the uploaded file")
                 struct Uploaded: Encodable { var code: [Float], image: String }
-                let url = "data:image/png;base64," + (try RunExplorer.png(image)).base64EncodedString()
-                return .json(try JSONEncoder().encode(Uploaded(code: explorer.code(of: image), image: url)))
+                return .json(try JSONEncoder().encode(Uploaded(code: explorer.code(of: image), image: try RunExplorer.dataURL(image))))
             }
         }
         router.get("/api/explain/:index") { _, context in

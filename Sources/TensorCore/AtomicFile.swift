@@ -29,7 +29,18 @@ public enum AtomicFile {
         }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
-        let written: Bool = data.withUnsafeBytes { raw in
+        guard writeAll(data, to: descriptor) else { let error = fail("write failed"); close(descriptor); throw error }
+        guard fsync(descriptor) == 0 else { let error = fail("fsync failed"); close(descriptor); throw error }
+        guard close(descriptor) == 0 else { throw fail("close failed") }
+        guard rename(temporary, path) == 0 else { throw fail("rename failed") }
+    }
+}
+
+extension AtomicFile {
+    /// Writes all of `data` to `descriptor`, resuming short writes and retrying on EINTR; false
+    /// (with `errno` set) when a write fails.
+    static func writeAll(_ data: Data, to descriptor: Int32) -> Bool {
+        data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
@@ -38,14 +49,8 @@ public enum AtomicFile {
             }
             return true
         }
-        guard written else { let error = fail("write failed"); close(descriptor); throw error }
-        guard fsync(descriptor) == 0 else { let error = fail("fsync failed"); close(descriptor); throw error }
-        guard close(descriptor) == 0 else { throw fail("close failed") }
-        guard rename(temporary, path) == 0 else { throw fail("rename failed") }
     }
-}
 
-extension AtomicFile {
     /// Appends `data` to the existing file at `path` and flushes it to disk, all or nothing: when
     /// a write fails part-way (a full disk), the file is cut back to its previous length, so a log
     /// never ends in half a row. The error names the file and what the system said.
@@ -55,15 +60,8 @@ extension AtomicFile {
         defer { close(descriptor) }
         let start = lseek(descriptor, 0, SEEK_END)
         guard start >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
-        let failure: String? = data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return "write failed: " + String(cString: strerror(errno)) }
-                offset += n
-            }
-            return fsync(descriptor) == 0 ? nil : "fsync failed: " + String(cString: strerror(errno))
-        }
+        let failure: String? = !writeAll(data, to: descriptor) ? "write failed: " + String(cString: strerror(errno))
+            : fsync(descriptor) != 0 ? "fsync failed: " + String(cString: strerror(errno)) : nil
         if let failure {
             _ = ftruncate(descriptor, start)
             throw FileWriteError(path: path, reason: failure + " (the file is left as it was)")
