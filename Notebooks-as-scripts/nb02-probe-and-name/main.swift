@@ -16,16 +16,16 @@ Notebook.run {
     let data = try run.groundTruth()
 
     nb.section("Disentanglement metrics")
-    let metrics = plan.stages.metrics.isEmpty ? MetricRegistry.all.filter { $0.need != .evaluator } : plan.stages.metrics
-    nb.say("Each metric encodes \(plan.stages.trainPoints) random factor combinations (mean representation) and asks a different question: MIG — is each factor's information concentrated in one latent (gap between the top two latents' normalised MI)? SAP — the same with per-latent predictability. DCI — do gradient-boosted trees' importances concentrate (disentanglement: one factor per latent; completeness: one latent per factor)? Modularity — does each latent depend on one factor? Gaussian total correlation — how far are the latents from independent?")
-    let (values, seconds) = try run.evaluate(metrics, trainCount: plan.stages.trainPoints, evalCount: plan.stages.evalPoints)
+    let metrics = plan.stages[EvaluateStage()].metrics.isEmpty ? MetricRegistry.all.filter { $0.need != .evaluator } : plan.stages[EvaluateStage()].metrics
+    nb.say("Each metric encodes \(plan.stages[EvaluateStage()].trainPoints) random factor combinations (mean representation) and asks a different question: MIG — is each factor's information concentrated in one latent (gap between the top two latents' normalised MI)? SAP — the same with per-latent predictability. DCI — do gradient-boosted trees' importances concentrate (disentanglement: one factor per latent; completeness: one latent per factor)? Modularity — does each latent depend on one factor? Gaussian total correlation — how far are the latents from independent?")
+    let (values, seconds) = try run.evaluate(metrics, trainCount: plan.stages[EvaluateStage()].trainPoints, evalCount: plan.stages[EvaluateStage()].evalPoints)
     nb.show(values.map { $0.0.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", $0.1) }.joined(separator: "\n"))
     let mig = values.first { $0.0 == "mig" }?.1
     nb.say(String(format: "(%.0f s.) MIG, SAP, DCI, modularity and explicitness run from 0 to 1, higher meaning more disentangled (or, for informativeness and explicitness, more predictive); the Gaussian total correlation is lower-is-better; active units is a count. ", seconds.reduce(0) { $0 + $1.1 })
            + (mig.map { $0 < 0.1 ? String(format: "MIG %.3f says factors are spread over several latents here.", $0) : String(format: "MIG %.3f says most factors have a dominant latent.", $0) } ?? ""))
 
     nb.section("Mutual information between latents and factors")
-    let names = try run.probe(points: plan.stages.trainPoints)
+    let names = try run.probe(points: plan.stages[EvaluateStage()].trainPoints)
     let miText = try String(contentsOfFile: (run.run.path as NSString).appendingPathComponent("mi_matrix.csv"), encoding: .utf8)
     let miRows = miText.split(separator: "\n").dropFirst().map { $0.split(separator: ",").dropFirst().compactMap { Double($0) } }
     let factorNames = data.factors.map(\.name)

@@ -23,15 +23,15 @@ Notebook.run {
 
     nb.section("Learning and naming the factors")
     let run = try nb.trainedRun(plan.base)
-    let names = try run.probe(points: plan.stages.trainPoints)
+    let names = try run.probe(points: plan.stages[EvaluateStage()].trainPoints)
     nb.show(TrainedRun.nameTable(names))
     let sizeLatent = names.first { $0.bestFactor == "size" && $0.kl > LatentNaming.activeKL }
     let blurLatent = names.first { $0.bestFactor == "blur" && $0.kl > LatentNaming.activeKL }
     nb.say("Latent whose best factor is size: \(sizeLatent.map { "z\($0.latent) (\($0.name), share \(String(format: "%.2f", $0.share)))" } ?? "none"). Latent whose best factor is blur: \(blurLatent.map { "z\($0.latent) (\($0.name), share \(String(format: "%.2f", $0.share)))" } ?? "none"). Position and size move the most pixels and are learned first; blur, a change of the border only, comes a few hundred steps later (on the `hard` variant, with ellipses, rotations and four contrasts, it does not come within 12,000 steps). What the model did not encode, no classifier on its factors can use.")
 
     nb.section("Interpretable classifiers on the factors, and the CNN baseline")
-    nb.say("Same seeded split for all three (\(plan.stages.classifyTrain) training, \(plan.stages.classifyTest) test images). The tree is CART pruned by cost complexity (α chosen by balanced accuracy on held-out folds of the training set); the logistic model is L1-penalised (FISTA), λ chosen along the regularisation path; the CNN is trained on pixels for \(plan.stages.cnnSteps) steps.")
-    let bundle = try run.classify(trainCount: plan.stages.classifyTrain, testCount: plan.stages.classifyTest, cnnSteps: plan.stages.cnnSteps) { nb.show($0) }
+    nb.say("Same seeded split for all three (\(plan.stages[ClassifyStage()].train) training, \(plan.stages[ClassifyStage()].test) test images). The tree is CART pruned by cost complexity (α chosen by balanced accuracy on held-out folds of the training set); the logistic model is L1-penalised (FISTA), λ chosen along the regularisation path; the CNN is trained on pixels for \(plan.stages[ClassifyStage()].cnnSteps) steps.")
+    let bundle = try run.classify(trainCount: plan.stages[ClassifyStage()].train, testCount: plan.stages[ClassifyStage()].test, cnnSteps: plan.stages[ClassifyStage()].cnnSteps) { nb.show($0) }
     nb.show(TrainedRun.classifierSummary(bundle))
     let importances = zip(bundle.featureNames, bundle.tree.featureImportances).sorted { $0.1 > $1.1 }
     let gap = bundle.scores["cnn"]!.accuracy - max(bundle.scores["tree"]!.accuracy, bundle.scores["logistic"]!.accuracy)

@@ -16,12 +16,12 @@ Notebook.run {
         nb.say("Using the classifiers notebook 03 trained (\(classifiers)).")
     } else {
         nb.say("Notebook 03 has not run on this model; naming the factors and training the classifiers first.")
-        _ = try run.probe(points: plan.stages.trainPoints)
-        _ = try run.classify(trainCount: plan.stages.classifyTrain, testCount: plan.stages.classifyTest, cnnSteps: plan.stages.cnnSteps)
+        _ = try run.probe(points: plan.stages[EvaluateStage()].trainPoints)
+        _ = try run.classify(trainCount: plan.stages[ClassifyStage()].train, testCount: plan.stages[ClassifyStage()].test, cnnSteps: plan.stages[ClassifyStage()].cnnSteps)
     }
 
-    nb.section("Scoring every method on \(min(60, plan.stages.compareCount)) test images")
-    let table = try run.compare(count: min(60, plan.stages.compareCount), seed: 0, panels: 3) { nb.show($0) }
+    nb.section("Scoring every method on \(min(60, plan.stages[CompareStage()].count)) test images")
+    let table = try run.compare(count: min(60, plan.stages[CompareStage()].count), seed: 0, panels: 3) { nb.show($0) }
     nb.show(table)
     nb.say("Columns: relevance mass = share of |attribution| inside the lesion mask (higher is better; the mask's share of the image is the chance level); rank accuracy = share of the top-|mask| pixels inside the mask; pointing = the maximum falls in the mask (and within 15 px); deletion AUC ↓ = the class score as the most relevant pixels are removed first; insertion AUC ↑ = as they are added to a blurred copy; |IG δ| = Integrated Gradients' completeness error.")
 

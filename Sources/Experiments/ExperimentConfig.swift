@@ -266,29 +266,34 @@ extension String {
 }
 
 /// Typed, validated access to `section.key` values; errors name the file and the key.
-struct ConfigReader {
-    let root: [String: ConfigValue], source: String
+public struct ConfigReader {
+    /// The parsed document and the file it came from (named in every error).
+    public let root: [String: ConfigValue], source: String
 
-    func value(_ path: String) -> ConfigValue? {
+    /// The value at `section.key`, nil when absent.
+    public func value(_ path: String) -> ConfigValue? {
         let parts = path.split(separator: ".").map(String.init)
         guard case .table(let t)? = root[parts[0]] else { return nil }
         return t[parts[1]]
     }
 
-    func string(_ path: String) throws -> String? {
+    /// A string value.
+    public func string(_ path: String) throws -> String? {
         guard let v = value(path) else { return nil }
         guard case .string(let s) = v else { throw ConfigError(source, "\(path): expected a string, got \(v)") }
         return s
     }
 
-    func integer(_ path: String, atLeast minimum: Int) throws -> Int? {
+    /// An integer ≥ `minimum`.
+    public func integer(_ path: String, atLeast minimum: Int) throws -> Int? {
         guard let v = value(path) else { return nil }
         guard case .integer(let i) = v else { throw ConfigError(source, "\(path): expected an integer, got \(v)") }
         guard i >= minimum else { throw ConfigError(source, "\(path): must be ≥ \(minimum), got \(i)") }
         return i
     }
 
-    func integers(_ path: String, atLeast minimum: Int) throws -> [Int]? {
+    /// A non-empty array of integers ≥ `minimum`.
+    public func integers(_ path: String, atLeast minimum: Int) throws -> [Int]? {
         guard let v = value(path) else { return nil }
         guard case .array(let a) = v, !a.isEmpty else { throw ConfigError(source, "\(path): expected a non-empty array of integers, got \(v)") }
         return try a.map {
@@ -297,7 +302,8 @@ struct ConfigReader {
         }
     }
 
-    func float(_ path: String, atLeast minimum: Float? = nil, above lower: Float? = nil, below upper: Float? = nil) throws -> Float? {
+    /// A finite 32-bit number with optional bounds (≥ `minimum`, > `lower`, < `upper`).
+    public func float(_ path: String, atLeast minimum: Float? = nil, above lower: Float? = nil, below upper: Float? = nil) throws -> Float? {
         guard let v = value(path) else { return nil }
         let x: Double
         switch v {

@@ -20,8 +20,8 @@ public enum RunStatus: String, Sendable, CaseIterable {
     case done
 }
 
-/// Runs every stage of one run: train (resuming from the last checkpoint), then each enabled
-/// stage of ``RunStages/all`` (evaluate, probe, classify, compare); `stages.json` is written
+/// Runs every enabled stage of ``RunStages/all`` in order — train (resuming from the last
+/// checkpoint), curve, evaluate, probe, classify, compare; `stages.json` is written
 /// last and marks the run done. A run holds an exclusive lock (`RUN/.lock`, `flock`) while
 /// it works, so two processes never work on one run (a killed sweep's orphan and its
 /// restart, or two executors); a process killed at any point leaves only complete files
@@ -29,7 +29,7 @@ public enum RunStatus: String, Sendable, CaseIterable {
 public struct RunPipeline {
     /// The run's config, the stages to run after training, and its directory.
     public let config: ExperimentConfig
-    /// Stages after training.
+    /// Every stage's settings.
     public let stages: StageSettings
     /// `resultsRoot/<experiment>/<run-id>`.
     public let run: RunDirectory
@@ -89,27 +89,12 @@ public struct RunPipeline {
 
     private func executeStages(stage: inout String, log: @escaping (String) -> Void) throws {
         let started = Date()
-        func elapsed() -> String { String(format: "%.0f s", Date().timeIntervalSince(started)) }
-        if !run.isComplete {
-            let trainer = try Trainer(config: config, resultsRoot: resultsRoot)
-            try checkStagesFit(trainer.dataset)
-            let from = run.checkpointSteps().last ?? 0
-            log("train: \(config.steps) steps\(from > 0 ? ", resuming at step \(from)" : "")")
-            let every = max(10, config.steps / 10)
-            try trainer.train(resume: true) { u in
-                if u.step % every < 10 || u.step >= u.totalSteps { log("train: " + ConsoleProgress.line(u)) }
-            }
-            log("train: done (\(elapsed()))")
-        } else {
-            log("train: done earlier (metrics.json)")
-        }
-        Parallel.setThreadCount(config.threads)
-        let trained = try TrainedRun(path: run.path)
-        try checkStagesFit(trained.dataset)
-        for step in RunStages.all where step.isEnabled(stages) {
+        let context = StageContext(config: config, run: run, resultsRoot: resultsRoot)
+        try checkStagesFit(context.dataset())
+        for step in RunStages.all where stages.isEnabled(step) {
             stage = step.name
-            let line = try step.run(trained, settings: stages, log: log)
-            log("\(step.name): \(line) (\(elapsed()))")
+            let line = try step.execute(context, settings: stages, log: log)
+            if !line.isEmpty { log("\(step.name): \(line) (\(String(format: "%.0f s", Date().timeIntervalSince(started))))") }
         }
         stage = "finish"
         try writeJSON(["stages": stages.fingerprint, "run_id": config.runID, "finished": ISO8601DateFormatter().string(from: Date())],
@@ -119,6 +104,6 @@ public struct RunPipeline {
 
     /// Fails before any work when a stage cannot run on the data set.
     private func checkStagesFit(_ data: any ImageDataset) throws {
-        for step in RunStages.all where step.isEnabled(stages) { try step.check(data, source: config.dataset) }
+        for step in RunStages.all where stages.isEnabled(step) { try step.check(data, source: config.dataset) }
     }
 }

@@ -55,9 +55,10 @@ public struct ExperimentPlan: Sendable {
     let root: [String: ConfigValue]
 
     /// Keys read by the plan rather than ``ExperimentConfig`` (sections may be shared).
-    static let schema: [String: Set<String>] = [
-        "evaluation": ["metrics", "train_points", "eval_points", "probe"],
-        "explanation": ["classify", "train", "test", "cnn_steps", "compare", "compare_count"],
+    static var schema: [String: Set<String>] {
+        RunStages.keys.merging(ownKeys) { $0.union($1) }
+    }
+    private static let ownKeys: [String: Set<String>] = [
         "slurm": ["partition", "time", "memory", "cpus_per_task", "max_parallel", "extra", "warning_seconds"],
         "sweep": ["seeds", "workers", "product", "zip"],
     ]
@@ -227,54 +228,6 @@ public struct SweepSpec: Sendable, Equatable {
     }
 }
 
-/// The stages after training (`[evaluation]` stage keys and `[explanation]`).
-public struct StageSettings: Sendable, Equatable {
-    /// Disentanglement metrics (`evaluation.metrics`) and their sample sizes.
-    public var metrics: [Metric] = [], trainPoints = 10_000, evalPoints = 5_000
-    /// Whether to name the latents (`evaluation.probe`).
-    public var probe = false
-    /// `explanation.classify`, its split sizes and the pixel CNN's steps.
-    public var classify = false, classifyTrain = 4000, classifyTest = 1000, cnnSteps = 1500
-    /// `explanation.compare` and its image count.
-    public var compare = false, compareCount = 100
-
-    init(_ r: ConfigReader) throws {
-        if let names = try r.strings("evaluation.metrics") {
-            metrics = try names.map { n in
-                guard let m = MetricRegistry.named(n) else {
-                    throw ConfigError(r.source, "evaluation.metrics: \(UnknownMetric(name: n))")
-                }
-                return m
-            }
-        }
-        trainPoints = try r.integer("evaluation.train_points", atLeast: 2) ?? trainPoints
-        evalPoints = try r.integer("evaluation.eval_points", atLeast: 1) ?? evalPoints
-        probe = try r.boolean("evaluation.probe") ?? probe
-        classify = try r.boolean("explanation.classify") ?? classify
-        classifyTrain = try r.integer("explanation.train", atLeast: 50) ?? classifyTrain
-        classifyTest = try r.integer("explanation.test", atLeast: 10) ?? classifyTest
-        cnnSteps = try r.integer("explanation.cnn_steps", atLeast: 1) ?? cnnSteps
-        compare = try r.boolean("explanation.compare") ?? compare
-        compareCount = try r.integer("explanation.compare_count", atLeast: 1) ?? compareCount
-        if compare && !classify { throw ConfigError(r.source, "explanation.compare needs explanation.classify = true") }
-    }
-
-    /// The settings as TOML text: recorded in `stages.json`; a change reruns the stages.
-    public var fingerprint: String {
-        var t: [String: ConfigValue] = ["probe": .boolean(probe)]
-        if !metrics.isEmpty {
-            t["metrics"] = .array(metrics.map { .string($0.name) })
-            t["train_points"] = .integer(trainPoints)
-            t["eval_points"] = .integer(evalPoints)
-        }
-        if classify {
-            t["classify"] = .array([.integer(classifyTrain), .integer(classifyTest), .integer(cnnSteps)])
-        }
-        if compare { t["compare_count"] = .integer(compareCount) }
-        return ConfigValue.table(t).description
-    }
-}
-
 /// `[slurm]`: the resources of each array task.
 public struct SlurmSettings: Sendable, Equatable {
     /// `#SBATCH --partition` (none: the default), `--time`, `--mem`, `--cpus-per-task`, the `%N` array throttle.
@@ -302,7 +255,8 @@ public struct SlurmSettings: Sendable, Equatable {
 }
 
 extension ConfigReader {
-    func strings(_ path: String) throws -> [String]? {
+    /// An array of strings.
+    public func strings(_ path: String) throws -> [String]? {
         guard let v = value(path) else { return nil }
         guard case .array(let a) = v else { throw ConfigError(source, "\(path): expected a list of strings, got \(v)") }
         return try a.map {
@@ -311,7 +265,8 @@ extension ConfigReader {
         }
     }
 
-    func boolean(_ path: String) throws -> Bool? {
+    /// A boolean.
+    public func boolean(_ path: String) throws -> Bool? {
         guard let v = value(path) else { return nil }
         guard case .boolean(let b) = v else { throw ConfigError(source, "\(path): expected true or false, got \(v)") }
         return b

@@ -53,7 +53,6 @@ extension TrainedRun {
                                 output: figures + "/mi_heatmap.png")
             hasHeatMap = true
         }
-        let curveFigures = try writeCurveFigures(into: figures)
         try writeTraversals(kl: kl)
         let traversalFrames = try run.decode(TraversalFrames.self, from: "figures/traversal/" + TraversalFrames.fileName)
         try writeReconstructions(count: 10, output: figures + "/reconstructions.png")
@@ -110,7 +109,6 @@ extension TrainedRun {
         \(figure("training_curves.png", "Training curves: reconstruction and KL per latent"))
         \(figure("kl_bars.png", "KL per latent on held-out data"))
         \(hasHeatMap ? figure("mi_heatmap.png", "Latent × factor mutual information") : "")
-        \(curveFigures.map { files in "<h2>Learning curve (curve.csv)</h2>\n" + zip(files, ["Scores against the training step", "Scores against training minutes (CPU time ÷ threads, evaluations excluded)"]).map { figure($0.0, $0.1) }.joined(separator: "\n") } ?? "")
         <h2>Reconstructions</h2>
         \(figure("reconstructions.png", "Held-out inputs (top) and reconstructions from the posterior mean (bottom)"))
         <h2>Traversals</h2>

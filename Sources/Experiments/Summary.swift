@@ -12,7 +12,8 @@ import TensorCore
 ///   key (`model.beta`, …), then every metric: `heldout.*` (metrics.json), the disentanglement
 ///   metrics (evaluation.json), `classify.<model>.<score>` (classifiers.json) and
 ///   `compare.<model>.<method>.<score>` (compare/scores.csv) with the factor-level checks of
-///   `compare/factors.json` (``FactorRuleCheck/scalars``). Timings are left out, so the same
+///   `compare/factors.json` (``FactorRuleCheck/scalars``), and `curve.final.*`/`curve.best.*`
+///   (curve.csv) — each stage's ``RunStage/scalars(_:)``. Timings are left out, so the same
 ///   runs always give the same bytes.
 /// - `aggregate.csv`: grouped by every varying config key except `experiment.seed`: `n`, then
 ///   mean, standard deviation (n − 1) and median of each metric.
@@ -76,12 +77,6 @@ public struct ExperimentSummary {
             }
         }
         var metrics: [String: Double] = [:]
-        func json(_ name: String) throws -> [String: Any]? {
-            try RunDirectory.jsonObject(at: (path as NSString).appendingPathComponent(name))
-        }
-        for (k, v) in try json("metrics.json") ?? [:] where !["step", "held_out"].contains(k) {
-            if let x = v as? Double { metrics["heldout.\(k)"] = x }
-        }
         let directory = try RunDirectory(existing: path)
         for step in RunStages.all { metrics.merge(try step.scalars(directory)) { $1 } }
         let done = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("stages.json"))
@@ -180,7 +175,8 @@ public struct ExperimentSummary {
     /// ending in `*`, e.g. `mig`, `classify.tree.*`) choose instead. Unknown patterns are errors.
     func plottedMetrics(_ patterns: [String]?) throws -> [String] {
         guard let patterns else {
-            return metricNames.filter { !$0.hasPrefix("compare.") || $0.hasSuffix(".relevance_mass") || $0.hasSuffix(".pointing_game") }
+            // curve.* are plotted as curves (budgets.csv's figures), not against each key
+            return metricNames.filter { !$0.hasPrefix("curve.") && (!$0.hasPrefix("compare.") || $0.hasSuffix(".relevance_mass") || $0.hasSuffix(".pointing_game")) }
         }
         func matches(_ name: String, _ p: String) -> Bool { p.hasSuffix("*") ? name.hasPrefix(p.dropLast()) : name == p }
         if let unknown = patterns.first(where: { p in !metricNames.contains { matches($0, p) } }) {

@@ -80,11 +80,13 @@ public final class Trainer {
     private var pendingRows: [String] = []
     private var window: [[Double]] = []
 
-    /// Prepares a run of `config` under `resultsRoot` (nothing is written yet).
-    public init(config: ExperimentConfig, resultsRoot: String = "Results") throws {
+    /// Prepares a run of `config` under `resultsRoot` (nothing is written yet), on `dataset` when
+    /// the caller has opened the config's data set already.
+    public init(config: ExperimentConfig, resultsRoot: String = "Results", dataset: (any ImageDataset)? = nil) throws {
         self.config = config
         run = RunDirectory(resultsRoot: resultsRoot, config: config)
-        dataset = try TrainedRun.openDataset(config, run: run)
+        let dataset = try dataset ?? TrainedRun.openDataset(config, run: run)
+        self.dataset = dataset
         let shape = dataset.imageShape
         if config.architecture == .conv && (shape[1] != 64 || shape[2] != 64) {
             throw TrainingError.incompatible("model.architecture conv needs 64×64 images, but \(config.dataset) has \(shape[1])×\(shape[2]); use architecture = \"mlp\" or resize")

@@ -221,6 +221,7 @@ public enum AttributionRegistry {
         IntegratedGradientsAttribution(rule: .gaussLegendre),
         IntegratedGradientsAttribution(rule: .riemannMiddle),
         OcclusionAttribution(),
+        LimeAttribution(),
         GradCAMAttribution(),
         LatentShiftAttribution(),
     ]

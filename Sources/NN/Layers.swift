@@ -40,29 +40,41 @@ public final class Linear: Layer {
     }
 }
 
-/// 2-D convolution layer (see `conv2d`): `weight [O, C, k, k]`, `bias [O]`.
-public final class Conv2d: Layer {
-    /// `[O, C, k, k]`.
+/// What the two convolution layers share: a `k × k` weight whose first two axes are the
+/// layer's channel pair, an `[O]` bias starting at 0, the window's stride and zero padding.
+public class WindowLayer: Layer {
+    /// `[O, C, k, k]` for ``Conv2d``, `[C, O, k, k]` for ``ConvTranspose2d`` (PyTorch layouts).
     public let weight: Parameter
     /// `[O]`.
     public let bias: Parameter
-    /// Window stride and zero padding.
+    /// Window stride and zero padding (of the convolution a transposed layer transposes).
     public let stride: Int, padding: Int
 
-    /// A `k × k` convolution from `inChannels` to `outChannels` named `name`.
-    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, name: String,
-                initializer: Initializer = .glorotUniform, rng: inout RandomGenerator) {
-        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0,
-                     "Conv2d \(name): invalid channels/kernel/stride/padding")
-        weight = Parameter("\(name).weight", initializer.sample([outChannels, inChannels, kernel, kernel],
-                                                                fanIn: inChannels * kernel * kernel,
-                                                                fanOut: outChannels * kernel * kernel, rng: &rng))
-        bias = Parameter("\(name).bias", .zeros([outChannels]))
+    /// Parameters `name.weight` of `weightShape` (`[·, ·, k, k]`, initialised with fan-in
+    /// `fanIn · k²` and fan-out `fanOut · k²`) and `name.bias` `[biasCount]`.
+    init(_ kind: String, weightShape: [Int], fanIn: Int, fanOut: Int, biasCount: Int, stride: Int, padding: Int, name: String,
+         initializer: Initializer, rng: inout RandomGenerator) {
+        let kernel = weightShape[2]
+        precondition(weightShape.allSatisfy { $0 > 0 } && stride > 0 && padding >= 0,
+                     "\(kind) \(name): invalid channels/kernel/stride/padding")
+        weight = Parameter("\(name).weight", initializer.sample(weightShape, fanIn: fanIn * kernel * kernel,
+                                                                fanOut: fanOut * kernel * kernel, rng: &rng))
+        bias = Parameter("\(name).bias", .zeros([biasCount]))
         self.stride = stride
         self.padding = padding
     }
 
     public var parameters: [Parameter] { [weight, bias] }
+}
+
+/// 2-D convolution layer (see `conv2d`): `weight [O, C, k, k]`, `bias [O]`.
+public final class Conv2d: WindowLayer {
+    /// A `k × k` convolution from `inChannels` to `outChannels` named `name`.
+    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, name: String,
+                initializer: Initializer = .glorotUniform, rng: inout RandomGenerator) {
+        super.init("Conv2d", weightShape: [outChannels, inChannels, kernel, kernel], fanIn: inChannels, fanOut: outChannels,
+                   biasCount: outChannels, stride: stride, padding: padding, name: name, initializer: initializer, rng: &rng)
+    }
 
     /// Convolves `x [B, C, H, W]`.
     public func callAsFunction(_ x: Variable) -> Variable {
@@ -71,28 +83,15 @@ public final class Conv2d: Layer {
 }
 
 /// 2-D transposed convolution layer (see `convTranspose2d`): `weight [C, O, k, k]`, `bias [O]`.
-public final class ConvTranspose2d: Layer {
-    /// `[C, O, k, k]` (PyTorch layout).
-    public let weight: Parameter
-    /// `[O]`.
-    public let bias: Parameter
-    /// Stride and padding of the convolution this transposes.
-    public let stride: Int, padding: Int
-
+/// Its fans are those of the convolution it transposes (in = O·k², out = C·k²), as PyTorch's.
+public final class ConvTranspose2d: WindowLayer {
     /// A `k × k` transposed convolution from `inChannels` to `outChannels` named `name`.
     public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, name: String,
                 initializer: Initializer = .glorotUniform, rng: inout RandomGenerator) {
-        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0,
-                     "ConvTranspose2d \(name): invalid channels/kernel/stride/padding")
-        weight = Parameter("\(name).weight", initializer.sample([inChannels, outChannels, kernel, kernel],
-                                                                fanIn: outChannels * kernel * kernel,
-                                                                fanOut: inChannels * kernel * kernel, rng: &rng))
-        bias = Parameter("\(name).bias", .zeros([outChannels]))
-        self.stride = stride
-        self.padding = padding
+        super.init("ConvTranspose2d", weightShape: [inChannels, outChannels, kernel, kernel], fanIn: outChannels,
+                   fanOut: inChannels, biasCount: outChannels, stride: stride, padding: padding, name: name,
+                   initializer: initializer, rng: &rng)
     }
-
-    public var parameters: [Parameter] { [weight, bias] }
 
     /// Transposed-convolves `x [B, C, H, W]`.
     public func callAsFunction(_ x: Variable) -> Variable {

@@ -59,13 +59,7 @@ public enum Figures {
     /// Bars of `values` (e.g. KL per latent) with `labels` under them.
     @discardableResult
     public static func bars(_ values: [Double], labels: [String], title: String, ylabel: String, output: String) throws -> String {
-        let stem = URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
-        let data = zip(labels, values).enumerated().map { "\($0.offset) \(Gnuplot.quote($0.element.0)) \($0.element.1)" }.joined(separator: "\n") + "\n"
-        var script = Gnuplot.terminal(output, width: max(500, 70 * values.count + 120), height: 420)
-        script += "set title \(Gnuplot.quote(title))\nset ylabel \(Gnuplot.quote(ylabel))\nunset key\nset grid ytics\n"
-        script += "set style fill solid 0.8\nset boxwidth 0.7\nset xtics rotate by 30 right\nset yrange [0:*]\n"
-        script += "plot '\(stem).dat' using 1:3:xtic(2) with boxes lc rgb '#2166ac'\n"
-        return try Gnuplot.render(script: script, data: ["\(stem).dat": data], output: output)
+        try labelledBars(values, errors: nil, labels: labels, title: title, ylabel: ylabel, output: output)
     }
 
     /// One line per series of `(x, mean, std)` points with error bars: a metric against a
@@ -94,13 +88,24 @@ public enum Figures {
     @discardableResult
     public static func errorBars(means: [Double], stds: [Double], labels: [String], title: String, ylabel: String,
                                  output: String) throws -> String {
+        try labelledBars(means, errors: stds, labels: labels, title: title, ylabel: ylabel, output: output)
+    }
+
+    /// One bar per label (`NaN` values leave a gap), with ± `errors` whiskers when given; plain
+    /// bars start at y = 0 and are a little narrower per label (420 px high, 440 with errors).
+    static func labelledBars(_ values: [Double], errors: [Double]?, labels: [String], title: String, ylabel: String,
+                             output: String) throws -> String {
         let stem = URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
-        let data = labels.indices.map { "\($0) \(Gnuplot.quote(labels[$0])) \(means[$0].isFinite ? String(means[$0]) : "NaN") \(stds[$0])" }
-            .joined(separator: "\n") + "\n"
-        var script = Gnuplot.terminal(output, width: max(500, 90 * labels.count + 160), height: 440)
+        let data = labels.indices.map { i in
+            "\(i) \(Gnuplot.quote(labels[i])) \(values[i].isFinite ? String(values[i]) : "NaN")" + (errors.map { " \($0[i])" } ?? "")
+        }.joined(separator: "\n") + "\n"
+        var script = errors == nil ? Gnuplot.terminal(output, width: max(500, 70 * labels.count + 120), height: 420)
+            : Gnuplot.terminal(output, width: max(500, 90 * labels.count + 160), height: 440)
         script += "set title \(Gnuplot.quote(title))\nset ylabel \(Gnuplot.quote(ylabel))\nunset key\nset grid ytics\n"
         script += "set style fill solid 0.7\nset boxwidth 0.6\nset xtics rotate by 30 right\nset xrange [-0.6:\(Double(labels.count) - 0.4)]\n"
-        script += "plot '\(stem).dat' using 1:3:xtic(2) with boxes lc rgb '#2166ac', '' using 1:3:4 with yerrorbars lc rgb 'black' pt 0 lw 1.5\n"
+        if errors == nil { script += "set yrange [0:*]\n" }
+        script += "plot '\(stem).dat' using 1:3:xtic(2) with boxes lc rgb '#2166ac'"
+            + (errors == nil ? "" : ", '' using 1:3:4 with yerrorbars lc rgb 'black' pt 0 lw 1.5") + "\n"
         return try Gnuplot.render(script: script, data: ["\(stem).dat": data], output: output)
     }
 

@@ -62,7 +62,7 @@ struct Compare: ParsableCommand {
         abstract: "Score pixel saliency against factor explanations on lesion test images; writes RUN/compare/.",
         discussion: """
         Needs `untangle classify RUN` first. Methods (each on every model it applies to): \(AttributionRegistry.helpText) \
-        on the pixel CNN (all but latent-shift); gradient, IG, occlusion and latent shift on encoder → logistic; occlusion and latent shift on the tree; IG on the latents of the rule's factors (size, blur). \
+        on the pixel CNN (all but latent-shift); gradient, IG, occlusion and latent shift on encoder → logistic; occlusion, LIME and latent shift on the tree; IG on the latents of the rule's factors (size, blur). \
         Scores: relevance mass and \
         rank accuracy, pointing game, deletion/insertion AUC, IG convergence delta, the cascading randomisation \
         sanity check, and factor precision/recall against the label rule.

@@ -133,6 +133,22 @@ func lossColumns(_ run: RunDirectory) throws -> [String] {
         #expect(rows.dropFirst().map { $0[1] } == ["3", "10", "30"] && rows.dropFirst().allSatisfy { $0[2] == "1" && $0[4] == "384" })
         #expect(Double(rows[1][5])! == points.last!.value("mig")!, "n = 1: the median is the run's last score")
 
+        // The curve stage after training: a complete curve is reported and summarised; a gap is an error naming the file.
+        let planPath = writeConfig(tinyConfig(kind: "ada-ml-vae", extra: extra), in: dir, name: "curve.toml")
+        let plan = try ExperimentPlan.load(path: planPath)
+        var lines: [String] = []
+        try RunPipeline(config: plan.base, stages: plan.stages, resultsRoot: dir + "/curve-a").execute { lines.append($0) }
+        #expect(lines.contains { $0.hasPrefix("curve: 3 points, MIG ") }, "\(lines)")
+        let scalars = try CurveStage().scalars(a.run)
+        #expect(scalars["curve.final.mig"] == points.last!.value("mig") && scalars["curve.best.mig"] == points.map { $0.value("mig")! }.max())
+        let complete = try String(contentsOfFile: path(a), encoding: .utf8)
+        try (complete.split(separator: "\n").enumerated().filter { $0.offset != 2 }.map { String($0.element) }.joined(separator: "\n") + "\n")
+            .write(toFile: path(a), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: (a.run.path as NSString).appendingPathComponent("stages.json"))
+        #expect { try RunPipeline(config: plan.base, stages: plan.stages, resultsRoot: dir + "/curve-a").execute() }
+            throws: { "\($0)".contains(path(a)) && "\($0)".contains("missing 12") }
+        try complete.write(toFile: path(a), atomically: true, encoding: .utf8)
+
         let b = try trainer(tinyConfig(kind: "ada-ml-vae", extra: extra), root: dir + "/curve-b")
         #expect(try b.train(stopAfter: 12) == nil)
         // A crash after a curve row whose checkpoint was lost: the row must not be kept twice.

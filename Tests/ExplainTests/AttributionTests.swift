@@ -19,7 +19,7 @@ import Testing
         #expect(Set(names).count == names.count && names.contains("smoothgrad") && names.contains("ig-gausslegendre"))
         let scoreOnly = ExplainedModel(name: "s", score: linear)
         let probabilityOnly = ExplainedModel(name: "p", scored: .probability, values: { x in [Double](repeating: 0.5, count: x.shape[0]) })
-        #expect(AttributionRegistry.all.filter { $0.applies(to: probabilityOnly) }.map(\.name) == ["occlusion"])
+        #expect(AttributionRegistry.all.filter { $0.applies(to: probabilityOnly) }.map(\.name) == ["occlusion", "lime"])
         #expect(!AttributionRegistry.all.filter { $0.applies(to: scoreOnly) }.map(\.name).contains("grad-cam"))
     }
 
