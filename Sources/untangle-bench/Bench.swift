@@ -14,7 +14,7 @@ struct UntangleBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "untangle-bench",
         abstract: "Speed benchmarks for Untangle (run with `swift run -c release untangle-bench …`).",
-        subcommands: [TrainStep.self, Encode.self, DataLoading.self, MetricsBench.self, SaliencyBench.self])
+        subcommands: [TrainStep.self, Scaling.self, Encode.self, DataLoading.self, MetricsBench.self, SaliencyBench.self])
 }
 
 /// Seconds per call of `body`, timed over `repetitions` calls after one warm-up call.
@@ -109,8 +109,8 @@ struct TrainStep: ParsableCommand {
         for _ in 0..<steps { loss = step() }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let swiftRate = Double(batch * steps) / seconds
-        print(String(format: "swift   threads=%d steps/s=%.2f images/s=%.0f (final loss %.1f)",
-                     threads, Double(steps) / seconds, swiftRate, loss))
+        print(String(format: "swift   threads=%d batch=%d steps/s=%.2f images/s=%.0f peak_rss_mib=%.0f (final loss %.1f)",
+                     threads, batch, Double(steps) / seconds, swiftRate, peakResidentMiB(), loss))
         guard !noTorch else { return }
         let output = try runReference()
         print(output.trimmingCharacters(in: .whitespacesAndNewlines))
