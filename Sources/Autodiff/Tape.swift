@@ -70,6 +70,11 @@ public final class Tape {
     /// Number of recorded nodes.
     public var nodeCount: Int { nodes.count }
 
+    /// Whether `backward` will produce a gradient for `v`: false on a no-grad tape, for
+    /// constants and what is computed from constants only, and for parameters on a tape made with
+    /// `parameterGradients: false`. Ops use it to keep only the forward buffers a pullback will read.
+    public func needsGradient(_ v: Variable) -> Bool { isRecording && v.id >= 0 && nodes[v.id].needsGradient }
+
     /// A value that needs no gradient (data, noise, labels).
     public func constant(_ value: Tensor) -> Variable {
         append(value, Node(shape: value.shape, parents: [], pullback: nil, parameter: nil, needsGradient: false))
@@ -183,4 +188,7 @@ public struct Variable {
 
     /// The same value cut off from differentiation (its gradient is not propagated).
     public var detached: Variable { tape.constant(value) }
+
+    /// Whether a gradient will flow to this value (``Tape/needsGradient(_:)``).
+    public var needsGradient: Bool { tape.needsGradient(self) }
 }

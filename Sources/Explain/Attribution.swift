@@ -182,11 +182,19 @@ public struct NoiseTunnel: Attribution {
             let slice = x.scalars[(i * size)..<((i + 1) * size)]
             return noiseFraction * ((slice.max() ?? 0) - (slice.min() ?? 0))
         }
-        // The draws of one N(0, 1) tensor (Box–Muller pairs), in (sample, image, pixel) order.
-        var noisy = rng.normal([samples * b * size]).scalars
-        for t in 0..<samples {
-            for i in 0..<b {
-                for k in 0..<size { noisy[(t * b + i) * size + k] = x.scalars[i * size + k] + sigmas[i] * noisy[(t * b + i) * size + k] }
+        // Sample t's noise is one N(0, 1) tensor [B, C, H, W] (Box–Muller pairs) from the t-th
+        // fork of one stream drawn from `rng`: the samples are generated in parallel and the
+        // maps do not depend on the thread count.
+        let stream = rng.split()
+        var noisy = [Float](repeating: 0, count: samples * b * size)
+        noisy.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer.baseAddress!
+            Parallel.forEach(samples) { t in
+                var g = stream.fork(UInt64(t))
+                let draws = g.normal([b * size]).scalars
+                for i in 0..<b {
+                    for k in 0..<size { out[(t * b + i) * size + k] = x.scalars[i * size + k] + sigmas[i] * draws[i * size + k] }
+                }
             }
         }
         let a = base.attribute(model, Tensor(shape: [samples * b] + Array(x.shape.dropFirst()), scalars: noisy), rng: &rng)

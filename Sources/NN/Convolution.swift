@@ -162,44 +162,48 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let (patch, grid) = (g.patchSize, g.gridSize)
     let chunks = batchPieces(batch, floatsPerImage: max(patch, outChannels) * grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
-    // One im2col buffer per chunk, kept for the pullback only when a gradient will be needed.
-    let keep = x.tape.isRecording
-    let cols = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
-    let products = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
+    // One im2col buffer per chunk, kept for the pullback only when ∂W will be needed (not on a
+    // saliency tape, whose weights are constants).
+    let keep = weight.needsGradient
+    // Otherwise each chunk's buffers live only while the chunk is computed (at most one per thread).
+    let cols = keep ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
     let y = Tensor(shape: [batch, outChannels, g.gridHeight, g.gridWidth]) { out in
         xv.withPointer { px in w.withPointer { pw in withOptionalPointer(bv) { biasPointer in
             Parallel.forEach(chunks.count) { ci in
                 let ch = chunks[ci], n = ch.count * grid
-                let colsChunk = cols[ci].pointer
-                im2col(px + ch.offset(g.channels * g.plane), batch: ch.count, g, into: colsChunk)
-                let ym = products[ci].pointer
-                BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: patch,
-                          a: pw, lda: patch, b: colsChunk, ldb: n, c: ym, ldc: n)
-                batchMajor(ym, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer,
-                           into: out.baseAddress! + ch.offset(outChannels * grid))
+                let colsBuffer = keep ? cols[ci] : ScratchBuffer(count: patch * n), product = ScratchBuffer(count: outChannels * n)
+                withExtendedLifetime((colsBuffer, product)) {
+                    im2col(px + ch.offset(g.channels * g.plane), batch: ch.count, g, into: colsBuffer.pointer)
+                    BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: patch,
+                              a: pw, lda: patch, b: colsBuffer.pointer, ldb: n, c: product.pointer, ldc: n)
+                    batchMajor(product.pointer, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer,
+                               into: out.baseAddress! + ch.offset(outChannels * grid))
+                }
             }
         } } }
     }
-    let savedCols = keep ? cols : []
+    let savedCols = cols
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         let gradients = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
-        let patches = needed[0] ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
+        let patchBuffers = needed[0] ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
         return upstream.withPointer { pg in w.withPointer { pw in
             convolutionPullback(needed, hasBias: bias != nil, upstream: upstream, inputShape: x.shape, weightShape: ws,
                                 chunkCount: chunks.count) { ci, dwChunk, dxBase in
                 let ch = chunks[ci], n = ch.count * grid
-                let gm = gradients[ci].pointer
-                channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels, plane: grid, into: gm)
-                if let dwChunk {
-                    BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
-                              a: gm, lda: n, b: savedCols[ci].pointer, ldb: n, c: dwChunk, ldc: patch)
-                }
-                if let dxBase {
-                    let dcols = patches[ci].pointer
-                    BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: outChannels,
-                              a: pw, lda: patch, b: gm, ldb: n, c: dcols, ldc: n)
-                    col2im(dcols, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
+                let gradient = gradients[ci], patches = needed[0] ? patchBuffers[ci] : ScratchBuffer(count: 0)
+                withExtendedLifetime((gradient, patches)) {
+                    let gm = gradient.pointer
+                    channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels, plane: grid, into: gm)
+                    if let dwChunk {
+                        BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
+                                  a: gm, lda: n, b: savedCols[ci].pointer, ldb: n, c: dwChunk, ldc: patch)
+                    }
+                    if let dxBase {
+                        BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: outChannels,
+                                  a: pw, lda: patch, b: gm, ldb: n, c: patches.pointer, ldc: n)
+                        col2im(patches.pointer, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
+                    }
                 }
             }
         } }
@@ -231,46 +235,48 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     let (patch, grid) = (g.patchSize, h * wd)
     let chunks = batchPieces(batch, floatsPerImage: max(patch, inChannels) * grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
-    // Each chunk's [C, b·H·W] input matrix, kept for ∂W when a gradient will be needed.
-    let keep = x.tape.isRecording
-    let xm = chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) }
-    let stamps = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
+    // Each chunk's [C, b·H·W] input matrix, kept only when ∂W will be needed.
+    let keep = weight.needsGradient
+    let xm = keep ? chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) } : []
     let y = Tensor(shape: [batch, outChannels, outH, outW]) { out in
         xv.withPointer { px in w.withPointer { pw in
             Parallel.forEach(chunks.count) { ci in
                 let ch = chunks[ci], n = ch.count * grid
-                let xChunk = xm[ci].pointer
-                channelMajor(px + ch.offset(inChannels * grid), batch: ch.count, channels: inChannels, plane: grid, into: xChunk)
-                let cols = stamps[ci].pointer
-                BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: inChannels,
-                          a: pw, lda: patch, b: xChunk, ldb: n, c: cols, ldc: n)
-                let yChunk = out.baseAddress! + ch.offset(outChannels * g.plane)
-                col2im(cols, batch: ch.count, g, into: yChunk)
-                if let bv { bv.withPointer { addBias($0, batch: ch.count, channels: outChannels, plane: g.plane, to: yChunk) } }
+                let input = keep ? xm[ci] : ScratchBuffer(count: inChannels * n), stamps = ScratchBuffer(count: patch * n)
+                withExtendedLifetime((input, stamps)) {
+                    channelMajor(px + ch.offset(inChannels * grid), batch: ch.count, channels: inChannels, plane: grid, into: input.pointer)
+                    BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: inChannels,
+                              a: pw, lda: patch, b: input.pointer, ldb: n, c: stamps.pointer, ldc: n)
+                    let yChunk = out.baseAddress! + ch.offset(outChannels * g.plane)
+                    col2im(stamps.pointer, batch: ch.count, g, into: yChunk)
+                    if let bv { bv.withPointer { addBias($0, batch: ch.count, channels: outChannels, plane: g.plane, to: yChunk) } }
+                }
             }
         } }
     }
-    let savedInputs = keep ? xm : []
+    let savedInputs = xm
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
-        let patches = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
+        let patchBuffers = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
         let products = needed[0] ? chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) } : []
         return upstream.withPointer { pg in w.withPointer { pw in
             convolutionPullback(needed, hasBias: bias != nil, upstream: upstream, inputShape: x.shape, weightShape: ws,
                                 chunkCount: chunks.count) { ci, dwChunk, dxBase in
                 let ch = chunks[ci], n = ch.count * grid
-                let dcols = patches[ci].pointer
-                im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
-                if let dwChunk {
-                    BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
-                              a: savedInputs[ci].pointer, lda: n, b: dcols, ldb: n, c: dwChunk, ldc: patch)
-                }
-                if let dxBase {
-                    let dxm = products[ci].pointer
-                    BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
-                              a: pw, lda: patch, b: dcols, ldb: n, c: dxm, ldc: n)
-                    batchMajor(dxm, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
-                               into: dxBase + ch.offset(inChannels * grid))
+                let patches = patchBuffers[ci], product = needed[0] ? products[ci] : ScratchBuffer(count: 0)
+                withExtendedLifetime((patches, product)) {
+                    let dcols = patches.pointer
+                    im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
+                    if let dwChunk {
+                        BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
+                                  a: savedInputs[ci].pointer, lda: n, b: dcols, ldb: n, c: dwChunk, ldc: patch)
+                    }
+                    if let dxBase {
+                        BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
+                                  a: pw, lda: patch, b: dcols, ldb: n, c: product.pointer, ldc: n)
+                        batchMajor(product.pointer, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
+                                   into: dxBase + ch.offset(inChannels * grid))
+                    }
                 }
             }
         } }

@@ -80,17 +80,27 @@ import Testing
         var c = RandomGenerator(seed: 2), d = RandomGenerator(seed: 2)
         let tunnel = NoiseTunnel(InputTimesGradientAttribution(), kind: .mean, samples: 3, noiseFraction: 0.2).attribute(model, x, rng: &c)
         var expected = Tensor.zeros(x.shape)
-        let draws = d.normal([3 * 2 * 16]).scalars // one N(0, 1) tensor in (sample, image, pixel) order
+        let stream = d.split() // sample t: one N(0, 1) tensor [B, C, H, W] from fork t of one stream
         for t in 0..<3 {
             var noisy = x
+            var fork = stream.fork(UInt64(t))
+            let draws = fork.normal([2 * 16]).scalars
             for i in 0..<2 {
                 let slice = x.scalars[(i * 16)..<((i + 1) * 16)]
                 let sigma = 0.2 * (slice.max()! - slice.min()!)
-                for k in 0..<16 { noisy.scalars[i * 16 + k] += sigma * draws[(t * 2 + i) * 16 + k] }
+                for k in 0..<16 { noisy.scalars[i * 16 + k] += sigma * draws[i * 16 + k] }
             }
             expected += noisy * weights.broadcast(to: x.shape) * (1 / 3)
         }
         #expect(maxAbsDifference(tunnel, expected) < 1e-5)
         #expect(NoiseTunnel(InputTimesGradientAttribution()).name == "smoothgrad(input-x-gradient)")
+        // The samples are drawn in parallel, each from its own fork: the same maps on 1 and 2 threads.
+        var e = RandomGenerator(seed: 9), f = RandomGenerator(seed: 9)
+        Parallel.setThreadCount(1)
+        let single = NoiseTunnel(InputTimesGradientAttribution(), samples: 6).attribute(model, x, rng: &e)
+        Parallel.setThreadCount(2)
+        let double = NoiseTunnel(InputTimesGradientAttribution(), samples: 6).attribute(model, x, rng: &f)
+        Parallel.setThreadCount(1)
+        #expect(single == double)
     }
 }
