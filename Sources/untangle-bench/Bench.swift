@@ -111,6 +111,9 @@ struct TrainStep: ParsableCommand {
         let swiftRate = Double(batch * steps) / seconds
         print(String(format: "swift   threads=%d batch=%d steps/s=%.2f images/s=%.0f peak_rss_mib=%.0f (final loss %.1f)",
                      threads, batch, Double(steps) / seconds, swiftRate, peakResidentMiB(), loss))
+        let effective = swiftRate * StepWork.flopsPerImage / 1e9, sgemm = StepWork.sgemmRate()
+        print(String(format: "effective %.1f GFLOP/s (%.1f MFLOP/image) = %.0f %% of sgemm 1024³ on the same threads (%.1f GFLOP/s)",
+                     effective, StepWork.flopsPerImage / 1e6, 100 * effective / sgemm, sgemm))
         guard !noTorch else { return }
         let output = try runReference()
         print(output.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -61,3 +61,53 @@ struct Scaling: ParsableCommand {
         }
     }
 }
+
+/// Floating-point work of the benchmark's training step, per image: the dlib conv VAE
+/// (64×64×1, Z 10) layer by layer, 2 FLOPs per multiply-add. A conv layer with output
+/// `O × H′ × W′` and a `C × k × k` window does `O·H′·W′·C·k²` multiply-adds forward (a transposed
+/// one the same with input and output swapped); the backward pass does that twice more (∂W and
+/// ∂x), except the first layer, whose input needs no gradient. Elementwise work (activations,
+/// loss, Adam) is left out: ≈ 82 MFLOP per image.
+enum StepWork {
+    /// Multiply-adds per image of each weight layer, forward, in order (encoder, then decoder).
+    static let layerMACs: [Int] = [
+        32 * 32 * 32 * (1 * 16),        // conv 1→32, 4×4 s2: 64² → 32²
+        16 * 16 * 32 * (32 * 16),       // conv 32→32, 4×4 s2: 32² → 16²
+        8 * 8 * 64 * (32 * 4),          // conv 32→64, 2×2 s2: 16² → 8²
+        4 * 4 * 64 * (64 * 4),          // conv 64→64, 2×2 s2: 8² → 4²
+        1024 * 256, 256 * 20,           // dense 1024→256→2·10
+        10 * 256, 256 * 1024,           // dense 10→256→1024
+        4 * 4 * 64 * (64 * 16),         // transposed 64→64, 4×4 s2: 4² → 8²
+        8 * 8 * 64 * (32 * 16),         // transposed 64→32: 8² → 16²
+        16 * 16 * 32 * (32 * 16),       // transposed 32→32: 16² → 32²
+        32 * 32 * 32 * (1 * 16),        // transposed 32→1: 32² → 64²
+    ]
+
+    /// FLOPs per image of forward + backward.
+    static var flopsPerImage: Double {
+        let forward = layerMACs.reduce(0, +)
+        return 2 * Double(3 * forward - layerMACs[0])
+    }
+
+    /// GFLOP/s of `size`³ sgemms on the current thread count, the way Untangle uses the cores
+    /// (OpenBLAS single-threaded, one independent product per thread, as the convolutions' batch
+    /// pieces): the total rate, best of `repeats`.
+    static func sgemmRate(size: Int = 1024, repeats: Int = 5) -> Double {
+        let threads = Parallel.threadCount
+        let a = [Float](repeating: 0.5, count: size * size), b = a
+        let outputs = (0..<threads).map { _ in ScratchBuffer(count: size * size) }
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+                nonisolated(unsafe) let (x, y) = (pa.baseAddress!, pb.baseAddress!)
+                Parallel.forEach(threads) { t in
+                    BLAS.gemm(transposeA: false, transposeB: false, m: size, n: size, k: size, a: x, lda: size,
+                              b: y, ldb: size, c: outputs[t].pointer, ldc: size)
+                }
+            } }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return 2 * pow(Double(size), 3) * Double(threads) / best / 1e9
+    }
+}
