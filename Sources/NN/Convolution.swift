@@ -74,13 +74,20 @@ private func channelSums(_ g: Tensor) -> Tensor {
     let (b, c) = (g.shape[0], g.shape[1]), plane = g.count / Swift.max(b * c, 1)
     return Tensor(shape: [c]) { out in
         g.scalars.withUnsafeBufferPointer { p in
+            // Sixteen running sums per channel (one SIMD register), not one: a single float
+            // accumulator is a serial chain of dependent adds that cannot vectorise.
             Parallel.forEach(c, minimumPerThread: 8) { ci in
-                var s: Float = 0
+                var lanes = SIMD16<Float>.zero, tail: Float = 0
                 for bi in 0..<b {
-                    let base = (bi * c + ci) * plane
-                    for i in 0..<plane { s += p[base + i] }
+                    let base = p.baseAddress! + (bi * c + ci) * plane
+                    var i = 0
+                    while i + 16 <= plane {
+                        lanes += UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self)
+                        i += 16
+                    }
+                    while i < plane { tail += base[i]; i += 1 }
                 }
-                out[ci] = s
+                out[ci] = lanes.sum() + tail
             }
         }
     }
