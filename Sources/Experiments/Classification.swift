@@ -296,13 +296,13 @@ extension TrainedRun {
             bundle.counterfactualValidity[model] = total > 0 ? Double(valid) / Double(total) : 0
         }
         let json = try JSONEncoder.sorted.encode(bundle)
-        try AtomicFile.write(json + Data("\n".utf8), to: (run.path as NSString).appendingPathComponent("classifiers.json"))
+        try AtomicFile.write(json + Data("\n".utf8), to: (run.path as NSString).appendingPathComponent(ClassifyStage().output))
         return bundle
     }
 
     /// Loads `classifiers.json`.
     public func loadClassifiers() throws -> ClassifierBundle {
-        let path = (run.path as NSString).appendingPathComponent("classifiers.json")
+        let path = (run.path as NSString).appendingPathComponent(ClassifyStage().output)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(path, "not found: run `untangle classify \(run.path)` first")
         }

@@ -229,7 +229,7 @@ extension TrainedRun {
             names[latent].source = "user"
         }
         let json = try JSONEncoder.sorted.encode(names)
-        try AtomicFile.write(json + Data("\n".utf8), to: (run.path as NSString).appendingPathComponent("factors.json"))
+        try AtomicFile.write(json + Data("\n".utf8), to: (run.path as NSString).appendingPathComponent(ProbeStage().output))
         return names
     }
 
@@ -238,7 +238,7 @@ extension TrainedRun {
         var object: [String: Any] = settings
         for (k, v) in values { object[k] = v }
         object["seconds"] = Dictionary(seconds, uniquingKeysWith: +)
-        let path = (run.path as NSString).appendingPathComponent("evaluation.json")
+        let path = (run.path as NSString).appendingPathComponent(EvaluateStage().output)
         try writeJSON(object, to: path)
         return path
     }

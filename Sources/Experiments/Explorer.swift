@@ -85,7 +85,8 @@ public final class RunExplorer: @unchecked Sendable {
         }
         let run = trained.run
         var metrics: [String: String] = [:]
-        for name in ["metrics.json", "evaluation.json", "curve.csv", "compare/scores.csv", "compare/factors.json"] {
+        // The stages' small tables (the names and the classifiers have their own views).
+        for name in [TrainStage().output, EvaluateStage().output, CurveStage().output, CompareStage().output, "compare/" + FactorRuleCheck.fileName] {
             if let text = try? String(contentsOfFile: run.file(name), encoding: .utf8) { metrics[name] = text }
         }
         let figures = ((try? FileManager.default.subpathsOfDirectory(atPath: run.path)) ?? [])

@@ -29,6 +29,7 @@ import Testing
         #expect(p.stages.isEnabled(TrainStage()) && p.stages.isEnabled(EvaluateStage()) && !p.stages.isEnabled(ProbeStage()))
         #expect(!p.stages.isEnabled(CompareStage()))
         #expect(RunStages.all.map(\.name) == ["train", "curve", "evaluate", "probe", "classify", "compare"])
+        #expect(RunStages.all.map(\.output) == ["metrics.json", "curve.csv", "evaluation.json", "factors.json", "classifiers.json", "compare/scores.csv"])
         // Keys no stage (and no run setting) reads are refused, and each stage validates its own.
         #expect { try plan("[evaluation]\nprob = true\n") } throws: { "\($0)".contains("unknown key evaluation.prob") && "\($0)".contains("probe") }
         #expect { try plan("[explanation]\ncompare = true\n") } throws: { "\($0)".contains("explanation.compare needs explanation.classify = true") }

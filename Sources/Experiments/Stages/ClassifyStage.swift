@@ -22,6 +22,7 @@ public struct ClassifyStage: RunStage {
 
     public init() {}
     public var name: String { "classify" }
+    public var output: String { "classifiers.json" }
     public var keys: [String: Set<String>] { ["explanation": ["classify", "train", "test", "cnn_steps"]] }
 
     public func options(_ r: ConfigReader) throws -> Options {
@@ -45,7 +46,7 @@ public struct ClassifyStage: RunStage {
     }
 
     public func scalars(_ run: RunDirectory) throws -> [String: Double] {
-        guard let bundle = try run.decode(ClassifierBundle.self, from: "classifiers.json") else { return [:] }
+        guard let bundle = try run.decode(ClassifierBundle.self, from: output) else { return [:] }
         var out: [String: Double] = [:]
         for (model, scores) in bundle.scores {
             for (score, x) in scores.named { out["classify.\(model).\(score)"] = x }

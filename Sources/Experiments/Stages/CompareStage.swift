@@ -18,6 +18,7 @@ public struct CompareStage: RunStage {
 
     public init() {}
     public var name: String { "compare" }
+    public var output: String { "compare/scores.csv" }
     public var keys: [String: Set<String>] { ["explanation": ["compare", "compare_count"]] }
 
     public func options(_ r: ConfigReader) throws -> Options {
@@ -45,7 +46,7 @@ public struct CompareStage: RunStage {
     /// factor-level checks of `compare/factors.json` (``FactorRuleCheck/scalars``).
     public func scalars(_ run: RunDirectory) throws -> [String: Double] {
         var out: [String: Double] = [:]
-        if let text = try? String(contentsOfFile: run.file("compare/scores.csv"), encoding: .utf8) {
+        if let text = try? String(contentsOfFile: run.file(output), encoding: .utf8) {
             let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
             if let header = lines.first, header.count > 2 {
                 for line in lines.dropFirst() where line.count == header.count {

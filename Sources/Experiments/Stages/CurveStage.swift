@@ -9,6 +9,7 @@ import Foundation
 public struct CurveStage: RunStage {
     public init() {}
     public var name: String { "curve" }
+    public var output: String { "curve.csv" }
     public func options(_ r: ConfigReader) throws -> AlwaysOn { AlwaysOn() }
 
     /// The steps a complete curve of `config` has rows for.
@@ -21,7 +22,7 @@ public struct CurveStage: RunStage {
     public func run(_ context: StageContext, options: AlwaysOn, log: @escaping (String) -> Void) throws -> String {
         let expected = CurveStage.expectedSteps(context.config)
         guard !expected.isEmpty else { return "" }
-        let path = context.run.file(LearningCurve.fileName)
+        let path = context.run.file(output)
         let points = try LearningCurve.read(path)
         let steps = points.map(\.step)
         if steps != expected {
@@ -41,7 +42,7 @@ public struct CurveStage: RunStage {
     /// `curve.final.<metric>` (the last row) and `curve.best.<metric>` (the highest over the
     /// curve) for every score column of `curve.csv`; empty without a curve.
     public func scalars(_ run: RunDirectory) throws -> [String: Double] {
-        let path = run.file(LearningCurve.fileName)
+        let path = run.file(output)
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         let points = try LearningCurve.read(path)
         guard let last = points.last else { return [:] }

@@ -23,6 +23,7 @@ public struct EvaluateStage: RunStage {
 
     public init() {}
     public var name: String { "evaluate" }
+    public var output: String { "evaluation.json" }
     public var keys: [String: Set<String>] { ["evaluation": ["metrics", "train_points", "eval_points"]] }
 
     public func options(_ r: ConfigReader) throws -> Options {
@@ -56,7 +57,7 @@ public struct EvaluateStage: RunStage {
 
     public func scalars(_ run: RunDirectory) throws -> [String: Double] {
         var out: [String: Double] = [:]
-        for (k, v) in try run.jsonObject("evaluation.json") ?? [:] where !["train_points", "eval_points", "batch_size", "seed"].contains(k) {
+        for (k, v) in try run.jsonObject(output) ?? [:] where !["train_points", "eval_points", "batch_size", "seed"].contains(k) {
             if let x = v as? Double { out[k] = x }
         }
         return out

@@ -11,6 +11,7 @@ public struct ProbeStage: RunStage {
 
     public init() {}
     public var name: String { "probe" }
+    public var output: String { "factors.json" }
     public var keys: [String: Set<String>] { ["evaluation": ["probe"]] }
     public func options(_ r: ConfigReader) throws -> Options { Options(probe: try r.boolean("evaluation.probe") ?? false) }
 

@@ -12,6 +12,9 @@ public protocol RunStage: Sendable {
     associatedtype Options: StageOptions
     /// The stage's name in logs and in `failed.json` (`train`, `evaluate`, `probe`, …).
     var name: String { get }
+    /// Its one output file, relative to the run directory (`evaluation.json`, `compare/scores.csv`):
+    /// what it writes, what `summarize` and the report read, what the explorer lists.
+    var output: String { get }
     /// The keys it reads, by section (`["evaluation": ["probe"]]`); the config file is checked
     /// against the union of every stage's keys and ``ExperimentConfig``'s.
     var keys: [String: Set<String>] { get }

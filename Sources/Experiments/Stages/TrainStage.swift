@@ -6,6 +6,7 @@ import Foundation
 public struct TrainStage: RunStage {
     public init() {}
     public var name: String { "train" }
+    public var output: String { "metrics.json" }
     public func options(_ r: ConfigReader) throws -> AlwaysOn { AlwaysOn() }
 
     public func run(_ context: StageContext, options: AlwaysOn, log: @escaping (String) -> Void) throws -> String {
@@ -24,7 +25,7 @@ public struct TrainStage: RunStage {
     /// `heldout.<term>` from `metrics.json` (the held-out ELBO and its terms; step and size left out).
     public func scalars(_ run: RunDirectory) throws -> [String: Double] {
         var out: [String: Double] = [:]
-        for (k, v) in try run.jsonObject("metrics.json") ?? [:] where !["step", "held_out"].contains(k) {
+        for (k, v) in try run.jsonObject(output) ?? [:] where !["step", "held_out"].contains(k) {
             if let x = v as? Double { out["heldout.\(k)"] = x }
         }
         return out
