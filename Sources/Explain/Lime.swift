@@ -57,12 +57,12 @@ public struct LimeAttribution: Attribution {
             var weights = [Double](repeating: 0, count: samples)
             for s in 0..<samples {
                 for f in 0..<k { z[s * k + f] = rng.uniformDouble() < 0.5 ? 1 : 0 }
-                var dot = 0.0, kept = 0.0
+                var dot = 0.0 // ⟨x, x′⟩ = ‖x′‖²: x′ is x on the kept squares, 0 elsewhere
                 for p in 0..<size where z[s * k + mask[p % plane]] == 1 {
                     perturbed[s * size + p] = image[p]
                     dot += Double(image[p]) * Double(image[p])
                 }
-                kept = dot.squareRoot()
+                let kept = dot.squareRoot()
                 let cosine = norm > 0 && kept > 0 ? dot / (norm * kept) : 0
                 let distance = 1 - cosine
                 weights[s] = exp(-distance * distance / (2 * kernelWidth * kernelWidth))

@@ -170,24 +170,22 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let chunks = batchPieces(batch, floatsPerImage: max(patch, outChannels) * grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
     // One im2col buffer per chunk, kept for the pullback only when ∂W will be needed (not on a
-    // saliency tape, whose weights are constants).
+    // saliency tape, whose weights are constants). All pieces' buffers are allocated here, on the
+    // calling thread: allocating and freeing them inside the workers measured 35 % slower encoding.
     let keep = weight.needsGradient
-    // (Allocated here, on the calling thread, for every piece: buffers malloc'd and freed inside
-    // the worker threads come from their own arenas and measured 35 % slower for encoding.)
     let cols = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
     let products = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
     let y = Tensor(shape: [batch, outChannels, g.gridHeight, g.gridWidth]) { out in
         xv.withPointer { px in w.withPointer { pw in withOptionalPointer(bv) { biasPointer in
             Parallel.forEach(chunks.count) { ci in
                 let ch = chunks[ci], n = ch.count * grid
-                let colsBuffer = cols[ci], product = products[ci]
-                withExtendedLifetime((colsBuffer, product)) {
-                    im2col(px + ch.offset(g.channels * g.plane), batch: ch.count, g, into: colsBuffer.pointer)
-                    BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: patch,
-                              a: pw, lda: patch, b: colsBuffer.pointer, ldb: n, c: product.pointer, ldc: n)
-                    batchMajor(product.pointer, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer,
-                               into: out.baseAddress! + ch.offset(outChannels * grid))
-                }
+                let colsChunk = cols[ci].pointer
+                im2col(px + ch.offset(g.channels * g.plane), batch: ch.count, g, into: colsChunk)
+                let ym = products[ci].pointer
+                BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: patch,
+                          a: pw, lda: patch, b: colsChunk, ldb: n, c: ym, ldc: n)
+                batchMajor(ym, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer,
+                           into: out.baseAddress! + ch.offset(outChannels * grid))
             }
         } } }
     }
@@ -195,24 +193,22 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         let gradients = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
-        let patchBuffers = needed[0] ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
+        let patches = needed[0] ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
         return upstream.withPointer { pg in w.withPointer { pw in
             convolutionPullback(needed, hasBias: bias != nil, upstream: upstream, inputShape: x.shape, weightShape: ws,
                                 chunkCount: chunks.count) { ci, dwChunk, dxBase in
                 let ch = chunks[ci], n = ch.count * grid
-                let gradient = gradients[ci], patches = needed[0] ? patchBuffers[ci] : ScratchBuffer(count: 0)
-                withExtendedLifetime((gradient, patches)) {
-                    let gm = gradient.pointer
-                    channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels, plane: grid, into: gm)
-                    if let dwChunk {
-                        BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
-                                  a: gm, lda: n, b: savedCols[ci].pointer, ldb: n, c: dwChunk, ldc: patch)
-                    }
-                    if let dxBase {
-                        BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: outChannels,
-                                  a: pw, lda: patch, b: gm, ldb: n, c: patches.pointer, ldc: n)
-                        col2im(patches.pointer, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
-                    }
+                let gm = gradients[ci].pointer
+                channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels, plane: grid, into: gm)
+                if let dwChunk {
+                    BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
+                              a: gm, lda: n, b: savedCols[ci].pointer, ldb: n, c: dwChunk, ldc: patch)
+                }
+                if let dxBase {
+                    let dcols = patches[ci].pointer
+                    BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: outChannels,
+                              a: pw, lda: patch, b: gm, ldb: n, c: dcols, ldc: n)
+                    col2im(dcols, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
                 }
             }
         } }
@@ -247,46 +243,43 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     // Each chunk's [C, b·H·W] input matrix, kept only when ∂W will be needed.
     let keep = weight.needsGradient
     let xm = chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) }
-    let stampBuffers = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
+    let stamps = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
     let y = Tensor(shape: [batch, outChannels, outH, outW]) { out in
         xv.withPointer { px in w.withPointer { pw in
             Parallel.forEach(chunks.count) { ci in
                 let ch = chunks[ci], n = ch.count * grid
-                let input = xm[ci], stamps = stampBuffers[ci]
-                withExtendedLifetime((input, stamps)) {
-                    channelMajor(px + ch.offset(inChannels * grid), batch: ch.count, channels: inChannels, plane: grid, into: input.pointer)
-                    BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: inChannels,
-                              a: pw, lda: patch, b: input.pointer, ldb: n, c: stamps.pointer, ldc: n)
-                    let yChunk = out.baseAddress! + ch.offset(outChannels * g.plane)
-                    col2im(stamps.pointer, batch: ch.count, g, into: yChunk)
-                    if let bv { bv.withPointer { addBias($0, batch: ch.count, channels: outChannels, plane: g.plane, to: yChunk) } }
-                }
+                let xChunk = xm[ci].pointer
+                channelMajor(px + ch.offset(inChannels * grid), batch: ch.count, channels: inChannels, plane: grid, into: xChunk)
+                let cols = stamps[ci].pointer
+                BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: inChannels,
+                          a: pw, lda: patch, b: xChunk, ldb: n, c: cols, ldc: n)
+                let yChunk = out.baseAddress! + ch.offset(outChannels * g.plane)
+                col2im(cols, batch: ch.count, g, into: yChunk)
+                if let bv { bv.withPointer { addBias($0, batch: ch.count, channels: outChannels, plane: g.plane, to: yChunk) } }
             }
         } }
     }
     let savedInputs = keep ? xm : []
     let parents = bias.map { [weight, $0] } ?? [weight]
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
-        let patchBuffers = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
+        let patches = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
         let products = needed[0] ? chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) } : []
         return upstream.withPointer { pg in w.withPointer { pw in
             convolutionPullback(needed, hasBias: bias != nil, upstream: upstream, inputShape: x.shape, weightShape: ws,
                                 chunkCount: chunks.count) { ci, dwChunk, dxBase in
                 let ch = chunks[ci], n = ch.count * grid
-                let patches = patchBuffers[ci], product = needed[0] ? products[ci] : ScratchBuffer(count: 0)
-                withExtendedLifetime((patches, product)) {
-                    let dcols = patches.pointer
-                    im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
-                    if let dwChunk {
-                        BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
-                                  a: savedInputs[ci].pointer, lda: n, b: dcols, ldb: n, c: dwChunk, ldc: patch)
-                    }
-                    if let dxBase {
-                        BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
-                                  a: pw, lda: patch, b: dcols, ldb: n, c: product.pointer, ldc: n)
-                        batchMajor(product.pointer, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
-                                   into: dxBase + ch.offset(inChannels * grid))
-                    }
+                let dcols = patches[ci].pointer
+                im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
+                if let dwChunk {
+                    BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
+                              a: savedInputs[ci].pointer, lda: n, b: dcols, ldb: n, c: dwChunk, ldc: patch)
+                }
+                if let dxBase {
+                    let dxm = products[ci].pointer
+                    BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
+                              a: pw, lda: patch, b: dcols, ldb: n, c: dxm, ldc: n)
+                    batchMajor(dxm, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
+                               into: dxBase + ch.offset(inChannels * grid))
                 }
             }
         } }
