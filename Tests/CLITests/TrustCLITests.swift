@@ -114,7 +114,12 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
         var run: String?
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, run == nil {
-            if let r = try? onlyRun(in: dir), (try? FileManager.default.contentsOfDirectory(atPath: r + "/checkpoints"))?.isEmpty == false { run = r }
+            // A finished checkpoint, not the temporary of one being written (killed mid-write, that
+            // temporary is removed as debris by the next command, leaving no checkpoint at all).
+            if let r = try? onlyRun(in: dir),
+               ((try? FileManager.default.contentsOfDirectory(atPath: r + "/checkpoints")) ?? []).contains(where: { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }) {
+                run = r
+            }
             usleep(10_000)
         }
         kill(process.processIdentifier, SIGKILL) // as a crash or an OOM kill would
