@@ -39,9 +39,7 @@ struct Scaling: ParsableCommand {
         guard FileManager.default.fileExists(atPath: reference) else { throw ValidationError("reference script not found at \(reference)") }
         let me = CommandLine.arguments[0]
         func number(_ key: String, in text: String) throws -> Double {
-            guard let v = text.components(separatedBy: key + "=").dropFirst().first.flatMap({ Double($0.prefix { $0.isNumber || $0 == "." }) }) else {
-                throw ValidationError("no \(key)= in:\n\(text)")
-            }
+            guard let v = reported(key, in: text) else { throw ValidationError("no \(key)= in:\n\(text)") }
             return v
         }
         print("| threads | batch | Swift img/s | PyTorch img/s | ratio | Swift peak RSS (MiB) | PyTorch peak RSS (MiB) |")
@@ -50,7 +48,7 @@ struct Scaling: ParsableCommand {
             for b in batchList {
                 let steps = max(5, images / b)
                 let swift = try ChildProcess.run([me, "train-step", "--threads", String(t), "--batch", String(b), "--steps", String(steps),
-                                                  "--warmup", "5", "--no-torch"])
+                                                  "--warmup", "5", "--no-torch", "--no-sgemm"])
                 guard swift.status == 0 else { throw ValidationError("train-step failed:\n\(swift.combined)") }
                 let torch = try ChildProcess.run([python, reference, String(t), String(steps), String(b)])
                 guard torch.status == 0 else { throw ValidationError("the PyTorch side failed (\(python) \(reference)):\n\(torch.combined)") }
