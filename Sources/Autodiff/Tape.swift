@@ -42,7 +42,10 @@ public typealias Pullback = (_ upstream: Tensor, _ needed: [Bool]) -> [Tensor?]
 /// and keep nothing alive (evaluation, encoding data sets).
 ///
 /// A tape is used for one forward/backward pass; after `backward` its nodes
-/// (and the activations their pullbacks hold) are released.
+/// (and the activations their pullbacks hold) are released. A tape dropped without
+/// `backward` is freed with everything on it, provided pullbacks capture tensors and sizes,
+/// never a `Variable` (which holds its tape: the tape → pullback → tape cycle would leak it).
+/// Op authors: copy `x.shape` or `x.value` into a local before the closure.
 public final class Tape {
     struct Node {
         var shape: [Int]

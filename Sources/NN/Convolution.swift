@@ -13,10 +13,24 @@ import TensorCore
 /// piece buffers are recycled from the heap rather than page-faulted in each call.
 private let scratchBudget = 1 << 18
 
+/// GEMM columns from which one image is worth a GEMM of its own: a single-image piece reads and
+/// writes NCHW tensors in place (one image's `[C, L]` is already the GEMM operand), skipping the
+/// `[b, C, L] ↔ [C, b·L]` copies that multi-image pieces need.
+private let singleImageGrid = 256
+
 /// The batch split into pieces whose scratch matrices (`floatsPerImage` each) fit the budget,
 /// at least one per thread.
-private func batchPieces(_ batch: Int, floatsPerImage: Int) -> [Chunk] {
-    Parallel.pieces(batch, maximumPerPiece: max(1, scratchBudget / max(floatsPerImage, 1))).map(Chunk.init)
+private func batchPieces(_ batch: Int, floatsPerImage: Int, grid: Int) -> [Chunk] {
+    convolutionPieces(batch, floatsPerImage: floatsPerImage, grid: grid).map(Chunk.init)
+}
+
+/// The image ranges a convolution splits a batch of `batch` into, one GEMM per range: single images
+/// when the GEMM's columns per image (`grid`, L) reach 256, else ranges whose scratch matrices
+/// (`floatsPerImage` floats per image: `max(C·k², O)·L` for `conv2d`) fit 1 MiB; at least one range
+/// per thread. Public for benchmarks that time the GEMMs alone.
+public func convolutionPieces(_ batch: Int, floatsPerImage: Int, grid: Int) -> [Range<Int>] {
+    let perPiece = grid >= singleImageGrid ? 1 : max(1, scratchBudget / max(floatsPerImage, 1))
+    return Parallel.pieces(batch, maximumPerPiece: perPiece)
 }
 
 /// Raw buffers of a batch chunk: pointer arithmetic shared by both primitives.
@@ -25,6 +39,8 @@ private struct Chunk {
     var count: Int { range.count }
     /// Offset of the chunk's first element in a tensor with `perImage` elements per image.
     func offset(_ perImage: Int) -> Int { range.lowerBound * perImage }
+    /// One image: its NCHW data is the GEMM operand as it stands, no layout copy.
+    var isSingleImage: Bool { range.count == 1 }
 }
 
 extension Tensor {
@@ -93,7 +109,7 @@ private func channelSums(_ g: Tensor) -> Tensor {
     }
 }
 
-/// Sums per-chunk weight gradients `[chunks, n]` in chunk order (deterministic) into `shape`.
+/// Sums per-thread weight gradients `[chunks, n]` in order (deterministic) into `shape`.
 private func sumChunks(_ partial: [Float], chunks: Int, shape: [Int]) -> Tensor {
     let n = shape.product
     return Tensor(shape: shape) { out in
@@ -129,22 +145,37 @@ private func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?
     return t.withPointer { body($0) }
 }
 
+/// Where a chunk's pullback puts its weight gradient: `pointer` (nil when ∂W is not needed), which
+/// holds the sum of the thread's earlier chunks when `accumulate` (GEMM with β = 1) and is
+/// overwritten when not (β = 0).
+private struct WeightGradientSlot {
+    let pointer: UnsafeMutablePointer<Float>?
+    let accumulate: Bool
+    var beta: Float { accumulate ? 1 : 0 }
+}
+
 /// The pullback scaffold shared by both convolutions: allocates `∂x` (when needed) and one
-/// partial `∂W` per chunk (when needed), runs `body(chunk, ∂W partial, ∂x base)` for every
-/// chunk in parallel, then sums the partials in chunk order and appends `∂b`.
+/// partial `∂W` per thread (when needed), runs `body(chunk, ∂W slot, ∂x base)` for every chunk —
+/// each thread its contiguous run of chunks in order, adding their ∂W into its partial — then sums
+/// the partials in thread order and appends `∂b`. Deterministic for a given thread count.
 private func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tensor, inputShape: [Int], weightShape: [Int],
                                  chunkCount: Int,
-                                 _ body: (Int, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void) -> [Tensor?] {
+                                 _ body: (Int, WeightGradientSlot, UnsafeMutablePointer<Float>?) -> Void) -> [Tensor?] {
     let weightCount = weightShape.product
+    let runs = Parallel.chunks(chunkCount)
     var dwPartial: [Float]?
     let dx = optionalBuffer(needed[0], inputShape.product) { dxPointer in
-        dwPartial = optionalBuffer(needed[1], chunkCount * weightCount) { dwPointer in
+        dwPartial = optionalBuffer(needed[1], runs.count * weightCount) { dwPointer in
             nonisolated(unsafe) let (dwBase, dxBase) = (dwPointer, dxPointer)
-            Parallel.forEach(chunkCount) { ci in body(ci, dwBase.map { $0 + ci * weightCount }, dxBase) }
+            Parallel.forEach(runs.count) { r in
+                for ci in runs[r] {
+                    body(ci, WeightGradientSlot(pointer: dwBase.map { $0 + r * weightCount }, accumulate: ci != runs[r].lowerBound), dxBase)
+                }
+            }
         }
     }
     var result: [Tensor?] = [dx.map { Tensor(shape: inputShape, scalars: $0) },
-                             dwPartial.map { sumChunks($0, chunks: chunkCount, shape: weightShape) }]
+                             dwPartial.map { sumChunks($0, chunks: runs.count, shape: weightShape) }]
     if hasBias { result.append(needed[2] ? channelSums(upstream) : nil) }
     return result
 }
@@ -155,7 +186,8 @@ private func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tens
 /// Shapes: `x [B, C, H, W]`, `weight [O, C, k, k]`, `bias [O]` → `y [B, O, H′, W′]` with
 /// `H′ = (H + 2p − k)/s + 1`.
 ///
-/// Lowering per batch chunk: `cols = im2col(x) [C·k·k, b·L]`, `Y = W·cols [O, b·L]`, then NCHW.
+/// Lowering per batch chunk: `cols = im2col(x) [C·k·k, b·L]`, `Y = W·cols [O, b·L]`, then NCHW
+/// (a one-image chunk's `Y [O, L]` is written into the output in place).
 /// Pullback with `G [O, b·L]`: `∂W = Σ_chunks G·colsᵀ`, `∂b = Σ G`, `∂x = col2im(Wᵀ·G)`.
 public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int) -> Variable {
     precondition(x.shape.count == 4, "conv2d: input must be [B, C, H, W], got \(x.shape)")
@@ -167,42 +199,52 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let g = WindowGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                            kernel: ws[2], stride: stride, padding: padding)
     let (patch, grid) = (g.patchSize, g.gridSize)
-    let chunks = batchPieces(batch, floatsPerImage: max(patch, outChannels) * grid)
+    let chunks = batchPieces(batch, floatsPerImage: max(patch, outChannels) * grid, grid: grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
     // One im2col buffer per chunk, kept for the pullback only when ∂W will be needed (not on a
     // saliency tape, whose weights are constants). All pieces' buffers are allocated here, on the
     // calling thread: allocating and freeing them inside the workers measured 35 % slower encoding.
     let keep = weight.needsGradient
     let cols = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
-    let products = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
+    let products = chunks.map { $0.isSingleImage ? nil : ScratchBuffer(count: outChannels * grid * $0.count) }
     let y = Tensor(shape: [batch, outChannels, g.gridHeight, g.gridWidth]) { out in
         xv.withPointer { px in w.withPointer { pw in withOptionalPointer(bv) { biasPointer in
             Parallel.forEach(chunks.count) { ci in
                 let ch = chunks[ci], n = ch.count * grid
                 let colsChunk = cols[ci].pointer
                 im2col(px + ch.offset(g.channels * g.plane), batch: ch.count, g, into: colsChunk)
-                let ym = products[ci].pointer
+                let yChunk = out.baseAddress! + ch.offset(outChannels * grid)
+                let ym = products[ci]?.pointer ?? yChunk
                 BLAS.gemm(transposeA: false, transposeB: false, m: outChannels, n: n, k: patch,
                           a: pw, lda: patch, b: colsChunk, ldb: n, c: ym, ldc: n)
-                batchMajor(ym, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer,
-                           into: out.baseAddress! + ch.offset(outChannels * grid))
+                if products[ci] != nil {
+                    batchMajor(ym, batch: ch.count, channels: outChannels, plane: grid, bias: biasPointer, into: yChunk)
+                } else if let biasPointer {
+                    addBias(biasPointer, batch: 1, channels: outChannels, plane: grid, to: yChunk)
+                }
             }
         } } }
     }
     let savedCols = keep ? cols : []
     let parents = bias.map { [weight, $0] } ?? [weight]
+    // The pullback captures tensors and sizes only: a captured Variable holds its tape, and the
+    // tape holding this closure would then never be freed unless `backward` ran.
+    let (inputShape, hasBias) = (x.shape, bias != nil)
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
-        let gradients = chunks.map { ScratchBuffer(count: outChannels * grid * $0.count) }
+        let gradients = chunks.map { $0.isSingleImage ? nil : ScratchBuffer(count: outChannels * grid * $0.count) }
         let patches = needed[0] ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
         return upstream.withPointer { pg in w.withPointer { pw in
-            convolutionPullback(needed, hasBias: bias != nil, upstream: upstream, inputShape: x.shape, weightShape: ws,
-                                chunkCount: chunks.count) { ci, dwChunk, dxBase in
+            convolutionPullback(needed, hasBias: hasBias, upstream: upstream, inputShape: inputShape, weightShape: ws,
+                                chunkCount: chunks.count) { ci, dw, dxBase in
                 let ch = chunks[ci], n = ch.count * grid
-                let gm = gradients[ci].pointer
-                channelMajor(pg + ch.offset(outChannels * grid), batch: ch.count, channels: outChannels, plane: grid, into: gm)
-                if let dwChunk {
+                let gChunk = pg + ch.offset(outChannels * grid)
+                let gm = UnsafePointer(gradients[ci]?.pointer) ?? gChunk
+                if let buffer = gradients[ci] {
+                    channelMajor(gChunk, batch: ch.count, channels: outChannels, plane: grid, into: buffer.pointer)
+                }
+                if let dwChunk = dw.pointer {
                     BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
-                              a: gm, lda: n, b: savedCols[ci].pointer, ldb: n, c: dwChunk, ldc: patch)
+                              a: gm, lda: n, b: savedCols[ci].pointer, ldb: n, beta: dw.beta, c: dwChunk, ldc: patch)
                 }
                 if let dxBase {
                     let dcols = patches[ci].pointer
@@ -222,7 +264,8 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
 /// Shapes: `x [B, C, H, W]`, `weight [C, O, k, k]`, `bias [O]` → `y [B, O, H′, W′]` with
 /// `H′ = (H − 1)·s − 2p + k`.
 ///
-/// Lowering per batch chunk: `X [C, b·H·W]`, `cols = Wᵀ·X [O·k·k, b·H·W]`, `y = col2im(cols)`.
+/// Lowering per batch chunk: `X [C, b·H·W]`, `cols = Wᵀ·X [O·k·k, b·H·W]`, `y = col2im(cols)`
+/// (a one-image chunk reads its `X [C, H·W]` from the input in place).
 /// Pullback: `dcols = im2col(G)`, `∂W = Σ_chunks X·dcolsᵀ`, `∂x = W·dcols`, `∂b = Σ G`.
 public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int) -> Variable {
     precondition(x.shape.count == 4, "convTranspose2d: input must be [B, C, H, W], got \(x.shape)")
@@ -238,18 +281,22 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     let g = WindowGeometry(channels: outChannels, height: outH, width: outW, kernel: k, stride: stride, padding: padding)
     precondition(g.gridHeight == h && g.gridWidth == wd, "convTranspose2d: geometry mismatch")
     let (patch, grid) = (g.patchSize, h * wd)
-    let chunks = batchPieces(batch, floatsPerImage: max(patch, inChannels) * grid)
+    let chunks = batchPieces(batch, floatsPerImage: max(patch, inChannels) * grid, grid: grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
-    // Each chunk's [C, b·H·W] input matrix, kept only when ∂W will be needed.
+    // Each multi-image chunk's [C, b·H·W] input matrix, kept only when ∂W will be needed (a
+    // one-image chunk's is the input itself).
     let keep = weight.needsGradient
-    let xm = chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) }
+    let xm = chunks.map { $0.isSingleImage ? nil : ScratchBuffer(count: inChannels * grid * $0.count) }
     let stamps = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
     let y = Tensor(shape: [batch, outChannels, outH, outW]) { out in
         xv.withPointer { px in w.withPointer { pw in
             Parallel.forEach(chunks.count) { ci in
                 let ch = chunks[ci], n = ch.count * grid
-                let xChunk = xm[ci].pointer
-                channelMajor(px + ch.offset(inChannels * grid), batch: ch.count, channels: inChannels, plane: grid, into: xChunk)
+                let xImages = px + ch.offset(inChannels * grid)
+                let xChunk = UnsafePointer(xm[ci]?.pointer) ?? xImages
+                if let buffer = xm[ci] {
+                    channelMajor(xImages, batch: ch.count, channels: inChannels, plane: grid, into: buffer.pointer)
+                }
                 let cols = stamps[ci].pointer
                 BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: n, k: inChannels,
                           a: pw, lda: patch, b: xChunk, ldb: n, c: cols, ldc: n)
@@ -259,29 +306,33 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
             }
         } }
     }
-    let savedInputs = keep ? xm : []
+    let savedInputs = keep ? xm : [], savedInput = keep ? xv : nil
     let parents = bias.map { [weight, $0] } ?? [weight]
+    let (inputShape, hasBias) = (x.shape, bias != nil) // tensors and sizes only, as in `conv2d`
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         let patches = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
-        let products = needed[0] ? chunks.map { ScratchBuffer(count: inChannels * grid * $0.count) } : []
-        return upstream.withPointer { pg in w.withPointer { pw in
-            convolutionPullback(needed, hasBias: bias != nil, upstream: upstream, inputShape: x.shape, weightShape: ws,
-                                chunkCount: chunks.count) { ci, dwChunk, dxBase in
+        let products = needed[0] ? chunks.map { $0.isSingleImage ? nil : ScratchBuffer(count: inChannels * grid * $0.count) } : []
+        return upstream.withPointer { pg in w.withPointer { pw in withOptionalPointer(savedInput) { px in
+            convolutionPullback(needed, hasBias: hasBias, upstream: upstream, inputShape: inputShape, weightShape: ws,
+                                chunkCount: chunks.count) { ci, dw, dxBase in
                 let ch = chunks[ci], n = ch.count * grid
                 let dcols = patches[ci].pointer
                 im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
-                if let dwChunk {
+                if let dwChunk = dw.pointer {
+                    let xChunk = UnsafePointer(savedInputs[ci]?.pointer) ?? px! + ch.offset(inChannels * grid)
                     BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
-                              a: savedInputs[ci].pointer, lda: n, b: dcols, ldb: n, c: dwChunk, ldc: patch)
+                              a: xChunk, lda: n, b: dcols, ldb: n, beta: dw.beta, c: dwChunk, ldc: patch)
                 }
                 if let dxBase {
-                    let dxm = products[ci].pointer
+                    let dxImages = dxBase + ch.offset(inChannels * grid)
+                    let dxm = products[ci]?.pointer ?? dxImages
                     BLAS.gemm(transposeA: false, transposeB: false, m: inChannels, n: n, k: patch,
                               a: pw, lda: patch, b: dcols, ldb: n, c: dxm, ldc: n)
-                    batchMajor(dxm, batch: ch.count, channels: inChannels, plane: grid, bias: nil,
-                               into: dxBase + ch.offset(inChannels * grid))
+                    if products[ci] != nil {
+                        batchMajor(dxm, batch: ch.count, channels: inChannels, plane: grid, bias: nil, into: dxImages)
+                    }
                 }
             }
-        } }
+        } } }
     }
 }

@@ -76,6 +76,26 @@ let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), 
         #expect(bad.isEmpty, "\(bad.prefix(5))")
     }
 
+    /// Grids of ≥ 256 positions run one image per GEMM, reading and writing NCHW in place (no layout
+    /// copies), and a thread adds its pieces' weight gradients into one partial (GEMM β = 1): values
+    /// against the direct loops and gradients against finite differences (batch 3 on one thread: three
+    /// pieces accumulate into one partial).
+    @Test func largeGridsRunOneImagePerProduct() {
+        let x = awayFromZero([3, 2, 32, 32], seed: 30), w = awayFromZero([3, 2, 4, 4], seed: 31), b = awayFromZero([3], seed: 32)
+        let t = Tape(recording: false)
+        let y = conv2d(t.constant(x), weight: t.constant(w), bias: t.constant(b), stride: 2, padding: 1).value
+        #expect(y.shape == [3, 3, 16, 16])
+        #expect(maxAbsDifference(y, naiveConv2d(x, w, b, stride: 2, padding: 1)) < 1e-4)
+        let small = awayFromZero([3, 2, 16, 16], seed: 33), wt = awayFromZero([2, 3, 4, 4], seed: 34)
+        let z = convTranspose2d(t.constant(small), weight: t.constant(wt), bias: t.constant(b), stride: 2, padding: 1).value
+        #expect(maxAbsDifference(z, naiveConvTranspose2d(small, wt, b, stride: 2, padding: 1)) < 1e-4)
+        let check = GradientCheck(maximumProbes: 30)
+        let convBad = check.mismatches([x, w, b]) { conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
+        let transposedBad = check.mismatches([small, wt, b]) { convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
+        #expect(convBad.isEmpty, "\(convBad.prefix(5))")
+        #expect(transposedBad.isEmpty, "\(transposedBad.prefix(5))")
+    }
+
     /// `im2col` (and its phase-split path for strides > 1) against its definition,
     /// `cols[(c·k + i)·k + j, (b·gridH + oh)·gridW + ow] = x[b, c, oh·s − p + i, ow·s − p + j]` (0 outside).
     @Test(arguments: [(4, 2, 1, 64, 64), (3, 2, 1, 7, 6), (3, 3, 2, 11, 10), (2, 2, 0, 9, 9), (5, 3, 0, 13, 8), (3, 1, 1, 6, 7)])
@@ -93,6 +113,26 @@ let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), 
             if cols[((c * k + i) * k + j) * 3 * g.gridSize + (b * g.gridHeight + oh) * g.gridWidth + ow] != expected { wrong += 1 }
         } } } } } }
         #expect(wrong == 0)
+    }
+
+    /// `col2im` (gathered by phase) against its scatter definition, summed in the same tap order,
+    /// so exactly equal: `x[b, c, oh·s − p + i, ow·s − p + j] += cols[(c·k + i)·k + j, (b·gridH + oh)·gridW + ow]`.
+    @Test(arguments: [(4, 2, 1, 64, 64), (3, 2, 1, 7, 6), (3, 3, 2, 11, 10), (2, 2, 0, 9, 9), (5, 3, 0, 13, 8), (3, 1, 1, 6, 7),
+                      (4, 2, 1, 5, 5), (1, 4, 0, 9, 6)])
+    func col2imMatchesItsDefinition(k: Int, s: Int, p: Int, h: Int, w: Int) {
+        let g = WindowGeometry(channels: 2, height: h, width: w, kernel: k, stride: s, padding: p)
+        let cols = awayFromZero([g.patchSize, 3 * g.gridSize], seed: 20)
+        var x = [Float](repeating: .nan, count: 3 * 2 * h * w)
+        cols.scalars.withUnsafeBufferPointer { pc in
+            x.withUnsafeMutableBufferPointer { col2im(pc.baseAddress!, batch: 3, g, into: $0.baseAddress!) }
+        }
+        var expected = [Float](repeating: 0, count: x.count)
+        for b in 0..<3 { for c in 0..<2 { for i in 0..<k { for j in 0..<k { for oh in 0..<g.gridHeight { for ow in 0..<g.gridWidth {
+            let (iy, ix) = (oh * s - p + i, ow * s - p + j)
+            guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+            expected[((b * 2 + c) * h + iy) * w + ix] += cols.scalars[((c * k + i) * k + j) * 3 * g.gridSize + (b * g.gridHeight + oh) * g.gridWidth + ow]
+        } } } } } }
+        #expect(x == expected)
     }
 
     @Test func col2imIsTheAdjointOfIm2col() {
