@@ -62,11 +62,15 @@ public final class Adam: Optimizer {
             v.scalars.withUnsafeMutableBufferPointer { pv in
                 gradient.scalars.withUnsafeBufferPointer { pg in
                     parameter.value.scalars.withUnsafeMutableBufferPointer { pp in
-                        for i in 0..<pp.count {
-                            let gi = pg[i]
-                            pm[i] = b1 * pm[i] + (1 - b1) * gi
-                            pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
-                            pp[i] -= stepSize * pm[i] / (pv[i].squareRoot() / correction2 + eps)
+                        // Elementwise, so the blocks (one per thread for large tensors) change nothing in the result.
+                        nonisolated(unsafe) let (pm, pv, pg, pp) = (pm, pv, pg, pp)
+                        Parallel.forEachBlock(pp.count) { range in
+                            for i in range {
+                                let gi = pg[i]
+                                pm[i] = b1 * pm[i] + (1 - b1) * gi
+                                pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
+                                pp[i] -= stepSize * pm[i] / (pv[i].squareRoot() / correction2 + eps)
+                            }
                         }
                     }
                 }

@@ -24,6 +24,10 @@ struct LayerBench: ParsableCommand {
     @Option(help: "Batch size.") var batch = 64
     @Option(help: "Timed calls per layer.") var steps = 30
 
+    func validate() throws {
+        guard threads >= 1, batch >= 1, steps >= 1 else { throw ValidationError("threads, batch and steps must be ≥ 1") }
+    }
+
     /// One convolution of the benchmark model: its kind, channels, kernel, stride, padding and input side.
     struct Shape {
         let name: String, transposed: Bool, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, side: Int
