@@ -3,8 +3,9 @@ import TensorCore
 
 // 2-D convolution and transposed convolution as autodiff primitives, each
 // forward beside its pullback. Both lower to GEMMs over im2col/col2im matrices
-// with the batch folded into the GEMM's N dimension; the batch is split into
-// `Parallel.threadCount` chunks that run concurrently (one GEMM per chunk). Scratch
+// with the images of a batch piece folded into the GEMM's N dimension; the pieces (single
+// images when an image alone gives ≥ 256 GEMM columns, else as many images as fit 1 MiB of
+// scratch, at least one piece per thread) run concurrently, one GEMM per piece. Scratch
 // buffers are allocated on the calling thread, before the parallel region, so glibc
 // serves them from the main arena and recycles them across steps.
 
