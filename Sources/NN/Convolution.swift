@@ -307,7 +307,7 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
             }
         } }
     }
-    let savedInputs = keep ? xm : [], savedInput = keep ? xv : nil
+    let savedInputs = keep ? xm : [], savedInput = keep && chunks.contains(where: \.isSingleImage) ? xv : nil
     let parents = bias.map { [weight, $0] } ?? [weight]
     let (inputShape, hasBias) = (x.shape, bias != nil) // tensors and sizes only, as in `conv2d`
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in

@@ -80,11 +80,12 @@ struct LayerBench: ParsableCommand {
         let floats = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max()!
         let (a, b, c) = (ScratchBuffer(count: floats * pieces.count), ScratchBuffer(count: floats * pieces.count), ScratchBuffer(count: floats * pieces.count))
         a.pointer.update(repeating: 0.01, count: a.count); b.pointer.update(repeating: 0.5, count: b.count)
+        let perPiece = pieces.map { products(s, n: $0.count * grid) } // shapes fixed before timing
         func time(_ selected: Range<Int>) -> Double {
             secondsPerCall(steps) {
                 for index in selected {
                     Parallel.forEach(pieces.count) { i in
-                        let q = products(s, n: pieces[i].count * grid)[index]
+                        let q = perPiece[i][index]
                         BLAS.gemm(transposeA: q.transposeA, transposeB: q.transposeB, m: q.m, n: q.n, k: q.k,
                                   a: a.pointer + i * floats, lda: q.lda, b: b.pointer + i * floats, ldb: q.ldb,
                                   c: c.pointer + i * floats, ldc: q.n)

@@ -96,6 +96,24 @@ let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), 
         #expect(transposedBad.isEmpty, "\(transposedBad.prefix(5))")
     }
 
+    /// A batch that splits into a one-image piece and a two-image piece (batch 3, 225 positions,
+    /// 512 patch rows: two images fit 1 MiB of scratch) mixes the in-place and the copying paths
+    /// in one call, and the transposed convolution keeps its input for the one-image piece's ∂W.
+    @Test func mixedOneAndTwoImagePieces() {
+        let x = awayFromZero([3, 32, 30, 30], seed: 35), w = awayFromZero([2, 32, 4, 4], seed: 36), b = awayFromZero([2], seed: 37)
+        let small = awayFromZero([3, 2, 15, 15], seed: 38), wt = awayFromZero([2, 32, 4, 4], seed: 39), bt = awayFromZero([32], seed: 40)
+        let t = Tape(recording: false)
+        let y = conv2d(t.constant(x), weight: t.constant(w), bias: t.constant(b), stride: 2, padding: 1).value
+        #expect(maxAbsDifference(y, naiveConv2d(x, w, b, stride: 2, padding: 1)) < 1e-3)
+        let z = convTranspose2d(t.constant(small), weight: t.constant(wt), bias: t.constant(bt), stride: 2, padding: 1).value
+        #expect(maxAbsDifference(z, naiveConvTranspose2d(small, wt, bt, stride: 2, padding: 1)) < 1e-4)
+        let check = GradientCheck(maximumProbes: 20)
+        let convBad = check.mismatches([x, w, b]) { conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
+        let transposedBad = check.mismatches([small, wt, bt]) { convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
+        #expect(convBad.isEmpty, "\(convBad.prefix(5))")
+        #expect(transposedBad.isEmpty, "\(transposedBad.prefix(5))")
+    }
+
     /// `im2col` (and its phase-split path for strides > 1) against its definition,
     /// `cols[(c·k + i)·k + j, (b·gridH + oh)·gridW + ow] = x[b, c, oh·s − p + i, ow·s − p + j]` (0 outside).
     @Test(arguments: [(4, 2, 1, 64, 64), (3, 2, 1, 7, 6), (3, 3, 2, 11, 10), (2, 2, 0, 9, 9), (5, 3, 0, 13, 8), (3, 1, 1, 6, 7)])
