@@ -83,33 +83,36 @@ let convCases: [(Int, Int, Int, Int, Int)] = [(4, 2, 1, 8, 8), (2, 2, 0, 6, 6), 
     @Test func largeGridsRunOneImagePerProduct() {
         let x = awayFromZero([3, 2, 32, 32], seed: 30), w = awayFromZero([3, 2, 4, 4], seed: 31), b = awayFromZero([3], seed: 32)
         let t = Tape(recording: false)
-        let y = conv2d(t.constant(x), weight: t.constant(w), bias: t.constant(b), stride: 2, padding: 1).value
-        #expect(y.shape == [3, 3, 16, 16])
-        #expect(maxAbsDifference(y, naiveConv2d(x, w, b, stride: 2, padding: 1)) < 1e-4)
-        let small = awayFromZero([3, 2, 16, 16], seed: 33), wt = awayFromZero([2, 3, 4, 4], seed: 34)
-        let z = convTranspose2d(t.constant(small), weight: t.constant(wt), bias: t.constant(b), stride: 2, padding: 1).value
-        #expect(maxAbsDifference(z, naiveConvTranspose2d(small, wt, b, stride: 2, padding: 1)) < 1e-4)
-        let check = GradientCheck(maximumProbes: 30)
-        let convBad = check.mismatches([x, w, b]) { conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
-        let transposedBad = check.mismatches([small, wt, b]) { convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
-        #expect(convBad.isEmpty, "\(convBad.prefix(5))")
-        #expect(transposedBad.isEmpty, "\(transposedBad.prefix(5))")
+        #expect(conv2d(t.constant(x), weight: t.constant(w), bias: t.constant(b), stride: 2, padding: 1).shape == [3, 3, 16, 16])
+        expectStrideTwoConvolutionsCorrect(conv: [x, w, b], convTolerance: 1e-4,
+                                           transposed: [awayFromZero([3, 2, 16, 16], seed: 33), awayFromZero([2, 3, 4, 4], seed: 34), b],
+                                           probes: 30)
     }
 
     /// A batch that splits into a one-image piece and a two-image piece (batch 3, 225 positions,
     /// 512 patch rows: two images fit 1 MiB of scratch) mixes the in-place and the copying paths
     /// in one call, and the transposed convolution keeps its input for the one-image piece's ∂W.
     @Test func mixedOneAndTwoImagePieces() {
-        let x = awayFromZero([3, 32, 30, 30], seed: 35), w = awayFromZero([2, 32, 4, 4], seed: 36), b = awayFromZero([2], seed: 37)
-        let small = awayFromZero([3, 2, 15, 15], seed: 38), wt = awayFromZero([2, 32, 4, 4], seed: 39), bt = awayFromZero([32], seed: 40)
+        expectStrideTwoConvolutionsCorrect(
+            conv: [awayFromZero([3, 32, 30, 30], seed: 35), awayFromZero([2, 32, 4, 4], seed: 36), awayFromZero([2], seed: 37)],
+            convTolerance: 1e-3,
+            transposed: [awayFromZero([3, 2, 15, 15], seed: 38), awayFromZero([2, 32, 4, 4], seed: 39), awayFromZero([32], seed: 40)],
+            probes: 20)
+    }
+
+    /// `conv2d` on `conv` = [x, w, b] and `convTranspose2d` on `transposed` (4×4 kernels, stride 2,
+    /// padding 1): values against the direct loops (conv within `convTolerance`, transposed within
+    /// 1e-4) and gradients of all three inputs against finite differences at `probes` entries.
+    private func expectStrideTwoConvolutionsCorrect(conv: [Tensor], convTolerance: Float, transposed: [Tensor], probes: Int) {
         let t = Tape(recording: false)
-        let y = conv2d(t.constant(x), weight: t.constant(w), bias: t.constant(b), stride: 2, padding: 1).value
-        #expect(maxAbsDifference(y, naiveConv2d(x, w, b, stride: 2, padding: 1)) < 1e-3)
-        let z = convTranspose2d(t.constant(small), weight: t.constant(wt), bias: t.constant(bt), stride: 2, padding: 1).value
-        #expect(maxAbsDifference(z, naiveConvTranspose2d(small, wt, bt, stride: 2, padding: 1)) < 1e-4)
-        let check = GradientCheck(maximumProbes: 20)
-        let convBad = check.mismatches([x, w, b]) { conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
-        let transposedBad = check.mismatches([small, wt, bt]) { convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
+        let y = conv2d(t.constant(conv[0]), weight: t.constant(conv[1]), bias: t.constant(conv[2]), stride: 2, padding: 1).value
+        #expect(maxAbsDifference(y, naiveConv2d(conv[0], conv[1], conv[2], stride: 2, padding: 1)) < convTolerance)
+        let z = convTranspose2d(t.constant(transposed[0]), weight: t.constant(transposed[1]), bias: t.constant(transposed[2]),
+                                stride: 2, padding: 1).value
+        #expect(maxAbsDifference(z, naiveConvTranspose2d(transposed[0], transposed[1], transposed[2], stride: 2, padding: 1)) < 1e-4)
+        let check = GradientCheck(maximumProbes: probes)
+        let convBad = check.mismatches(conv) { conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
+        let transposedBad = check.mismatches(transposed) { convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
         #expect(convBad.isEmpty, "\(convBad.prefix(5))")
         #expect(transposedBad.isEmpty, "\(transposedBad.prefix(5))")
     }
