@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A tiny 4-run sweep (β ∈ {1, 4} × seeds {0, 1}) with evaluation and probe stages.
@@ -117,6 +118,49 @@ func summarizedCSVs(_ results: String) throws -> (runs: String, aggregate: Strin
         // a third start has nothing to do
         let (third, quiet) = try CLI.run(["sweep", config, "--results", interrupted])
         #expect(third == 0 && quiet.contains("4 done") && quiet.contains("0 to run"), "\(quiet)")
+    }
+
+    /// Bar: `Scripts/sweep-with-records` runs the chosen runs in the chosen order, records each
+    /// finished one without its weights and checkpoints, skips recorded runs on the next call, and
+    /// `summarize` gives the same tables from the records as from the run directories.
+    @Test func sweepWithRecordsKeepsSummarisableRecords() throws {
+        let dir = try temporaryFolder("sweep-records")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try tinySweepConfig(in: dir, steps: 20)
+        let (results, records) = (dir + "/results", dir + "/records")
+        let script = LocalSlurm.repository + "/Scripts/sweep-with-records"
+        func withRecords(_ indices: [String]) throws -> (status: Int32, output: String) {
+            try Products.run(URL(fileURLWithPath: "/usr/bin/env"), ["UNTANGLE=\(CLI.binary.path)", script, config, results, records] + indices)
+        }
+        func recorded() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: records)) ?? []).sorted() }
+
+        let (first, log) = try withRecords(["3", "0"])
+        #expect(first == 0, "\(log)")
+        let (third, zeroth) = (log.range(of: "run 3 "), log.range(of: "run 0 "))
+        #expect(recorded().count == 2 && third != nil && zeroth != nil && third!.lowerBound < zeroth!.lowerBound, "\(log)")
+        for id in recorded() {
+            let files = try FileManager.default.contentsOfDirectory(atPath: records + "/" + id)
+            #expect(files.contains("stages.json") && files.contains("config.toml") && files.contains("metrics.json"), "\(files)")
+            #expect(!files.contains("model.safetensors") && !files.contains("checkpoints"), "\(files)")
+        }
+        let firstRecorded = recorded()
+        func stamps() -> [Date?] { firstRecorded.map { modificationDate(results + "/tiny/\($0)/stages.json") } }
+        let before = stamps()
+
+        let (second, again) = try withRecords([])
+        #expect(second == 0, "\(again)")
+        #expect(again.components(separatedBy: ": recorded").count - 1 == 2, "\(again)")
+        #expect(recorded().count == 4 && !recorded().contains { $0.hasSuffix(".partial") })
+        #expect(stamps() == before, "a recorded run was run again")
+
+        let (status, output) = try CLI.run(["summarize", records, "--output", dir + "/from-records", "--no-figures"])
+        #expect(status == 0, "\(output)")
+        let fromRuns = try summarizedCSVs(results)
+        #expect(try String(contentsOfFile: dir + "/from-records/runs.csv", encoding: .utf8) == fromRuns.runs)
+        #expect(try String(contentsOfFile: dir + "/from-records/aggregate.csv", encoding: .utf8) == fromRuns.aggregate)
+
+        let (bad, message) = try withRecords(["7"])
+        #expect(bad != 0 && message.contains("no run with index 7"), "\(message)")
     }
 
     @Test func failedRunIsRecordedAndKept() throws {
