@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Gradient-boosted regression trees for classification with scikit-learn's
 /// `GradientBoostingClassifier()` defaults — 100 stages, learning rate 0.1, depth 3,
@@ -57,30 +58,39 @@ public struct GradientBoostedTrees: Sendable {
         var probabilities = [Double](repeating: 0, count: n * outputs)
         for _ in 0..<stageCount {
             GradientBoostedTrees.probabilities(raw, outputs: outputs, into: &probabilities)
+            // The stage's trees, one per class, are independent given the probabilities: grown
+            // concurrently (each writes its own column of `raw`), their importances then added in
+            // class order, so the fit is the same on any thread count.
+            var grown = [(tree: Tree, importance: [Double])?](repeating: nil, count: outputs)
+            probabilities.withUnsafeBufferPointer { p in raw.withUnsafeMutableBufferPointer { r in grown.withUnsafeMutableBufferPointer { g in
+                nonisolated(unsafe) let (p, r, g) = (p, r, g)
+                Parallel.forEach(outputs) { o in
+                    let target = k == 2 ? 1 : o
+                    let residual = (0..<n).map { (labels[$0] == target ? 1 : 0) - p[$0 * outputs + o] }
+                    var importance = [Double](repeating: 0, count: d)
+                    var (tree, leafOf) = GradientBoostedTrees.grow(x, d: d, residual: residual, sorted: sorted, depth: maximumDepth,
+                                                                   importance: &importance)
+                    // Newton step per leaf.
+                    var numerator = [Double](repeating: 0, count: tree.value.count), denominator = numerator
+                    for i in 0..<n {
+                        let q = p[i * outputs + o]
+                        numerator[leafOf[i]] += residual[i]
+                        denominator[leafOf[i]] += q * (1 - q)
+                    }
+                    let factor = k == 2 ? 1 : Double(k - 1) / Double(k)
+                    for leaf in tree.value.indices where tree.feature[leaf] < 0 {
+                        tree.value[leaf] = abs(denominator[leaf]) < 1e-150 ? 0 : factor * numerator[leaf] / denominator[leaf]
+                    }
+                    for i in 0..<n { r[i * outputs + o] += GradientBoostedTrees.learningRate * tree.value[leafOf[i]] }
+                    g[o] = (tree, importance)
+                }
+            } } }
             var stage: [Tree] = []
-            for o in 0..<outputs {
-                let target = k == 2 ? 1 : o
-                let residual = (0..<n).map { (labels[$0] == target ? 1 : 0) - probabilities[$0 * outputs + o] }
-                var importance = [Double](repeating: 0, count: d)
-                var (tree, leafOf) = GradientBoostedTrees.grow(x, d: d, residual: residual, sorted: sorted, depth: maximumDepth,
-                                                               importance: &importance)
-                // Newton step per leaf.
-                var numerator = [Double](repeating: 0, count: tree.value.count), denominator = numerator
-                for i in 0..<n {
-                    let p = probabilities[i * outputs + o]
-                    numerator[leafOf[i]] += residual[i]
-                    denominator[leafOf[i]] += p * (1 - p)
-                }
-                let factor = k == 2 ? 1 : Double(k - 1) / Double(k)
-                for leaf in tree.value.indices where tree.feature[leaf] < 0 {
-                    tree.value[leaf] = abs(denominator[leaf]) < 1e-150 ? 0 : factor * numerator[leaf] / denominator[leaf]
-                }
-                for i in 0..<n { raw[i * outputs + o] += GradientBoostedTrees.learningRate * tree.value[leafOf[i]] }
+            for case let (tree, importance)? in grown {
                 if tree.feature.count > 1 {
                     splittingTrees += 1
                     for j in 0..<d { importanceSum[j] += importance[j] / Double(n) }
                 }
-                leafOf.removeAll()
                 stage.append(tree)
             }
             stages.append(stage)
@@ -166,13 +176,15 @@ public struct GradientBoostedTrees: Sendable {
     public func predict(_ x: [Float]) -> [Int] {
         let n = x.count / featureCount, outputs = initial.count
         guard classes.count > 1 else { return [Int](repeating: classes.first ?? 0, count: n) }
-        return x.withUnsafeBufferPointer { p in
-            (0..<n).map { i in
+        var predicted = [Int](repeating: 0, count: n)
+        x.withUnsafeBufferPointer { p in predicted.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEach(n, minimumPerThread: 256) { i in
                 var raw = initial
                 for stage in stages { for (o, tree) in stage.enumerated() { raw[o] += GradientBoostedTrees.learningRate * tree.predict(p.baseAddress! + i * featureCount) } }
-                if outputs == 1 { return classes[raw[0] > 0 ? 1 : 0] }
-                return classes[raw.indices.max { raw[$0] < raw[$1] }!]
+                out[i] = outputs == 1 ? classes[raw[0] > 0 ? 1 : 0] : classes[raw.indices.max { raw[$0] < raw[$1] }!]
             }
-        }
+        } }
+        return predicted
     }
 }

@@ -65,6 +65,25 @@ import Testing
         #expect(model.featureImportances[0] > 0.99 && Swift.abs(model.featureImportances.reduce(0, +) - 1) < 1e-9)
     }
 
+    @Test func multiClassFitIsTheSameOnOneAndTwoThreads() {
+        // A stage's class trees grow concurrently; their importances are added in class order, so the
+        // fit must not depend on the thread count: same importances and predictions, bit for bit.
+        var rng = RandomGenerator(seed: 9)
+        let n = 300
+        let features = rng.uniform([n * 3]).scalars
+        let y = (0..<n).map { i in Int(features[i * 3] * 3) + (features[i * 3 + 1] > 0.5 ? 3 : 0) }
+        Parallel.setThreadCount(1)
+        let single = GradientBoostedTrees(x: features, featureCount: 3, y: y, stageCount: 10)
+        Parallel.setThreadCount(2)
+        let double = GradientBoostedTrees(x: features, featureCount: 3, y: y, stageCount: 10)
+        let (p1, p2) = (single.predict(features), double.predict(features))
+        Parallel.setThreadCount(1)
+        #expect(single.featureImportances == double.featureImportances)
+        #expect(p1 == p2)
+        #expect(Double(zip(p1, y).filter { $0 == $1 }.count) / Double(n) > 0.9, "six classes from two features: fits")
+        #expect(single.featureImportances[2] < 0.05, "feature 2 is noise")
+    }
+
     @Test func binaryStumpFollowsTheNewtonStep() {
         // x = 0, 0, 1, 1 with y = 0, 0, 1, 1: F₀ = log(½/½) = 0, p = ½, residuals ∓½, a stump at 0.5 with
         // leaves Σr/Σp(1−p) = ∓1/0.5 = ∓2, so after one stage F = ∓0.2 and the classes are separated.
