@@ -17,11 +17,15 @@ public struct DisentanglementMetrics {
     public let seed: UInt64
     /// Training / evaluation points (10,000 / 5,000) and batch size (64).
     public var trainCount = 10_000, evalCount = 5_000, batchSize = 64
+    /// The codes the BetaVAE and FactorVAE scores have encoded, each grid image once (shared by
+    /// copies of this value).
+    public let pool: CodePool
 
     public init(space: any FactorSpace, representation: @escaping Representation, seed: UInt64) {
         self.space = space
         self.representation = representation
         self.seed = seed
+        pool = CodePool(space: space, representation: representation)
     }
 
     func stream(_ salt: UInt64) -> RandomGenerator { RandomGenerator(seed: seed).fork(salt) }
@@ -44,26 +48,36 @@ public struct DisentanglementMetrics {
     /// regression predicts k. Returns (train accuracy, eval accuracy).
     public func betaVAEScore() -> (train: Double, eval: Double) {
         var rng = stream(1)
-        func points(_ count: Int) -> (x: [Float], y: [Int]) {
-            var x: [Float] = [], y: [Int] = []
+        // Every point's pairs are drawn first — the same draws, in the same order, as encoding
+        // point by point — then each distinct image is encoded once (``CodePool``).
+        func draw(_ count: Int) -> (images: [Int], y: [Int]) {
+            var images: [Int] = [], y: [Int] = []
+            images.reserveCapacity(count * 2 * batchSize)
             for _ in 0..<count {
                 let k = rng.int(below: space.factors.count)
-                var first = space.sampleClasses(batchSize, rng: &rng)
+                let first = space.sampleClasses(batchSize, rng: &rng)
                 var second = space.sampleClasses(batchSize, rng: &rng)
                 for i in 0..<batchSize { second[i][k] = first[i][k] }
-                first += second
-                let codes = representation(first)
-                let z = codes.shape[1]
-                var feature = [Float](repeating: 0, count: z)
-                for i in 0..<batchSize {
-                    for l in 0..<z { feature[l] += abs(codes.scalars[i * z + l] - codes.scalars[(i + batchSize) * z + l]) / Float(batchSize) }
-                }
-                x += feature
+                images += (first + second).map { space.index(of: $0) }
                 y.append(k)
             }
-            return (x, y)
+            return (images, y)
         }
-        let train = points(trainCount), eval = points(evalCount)
+        func features(_ images: [Int]) -> [Float] {
+            var x: [Float] = []
+            for start in stride(from: 0, to: images.count, by: 2 * batchSize) {
+                var feature = [Float](repeating: 0, count: pool.code(images[start]).count)
+                for i in 0..<batchSize {
+                    let (a, b) = (pool.code(images[start + i]), pool.code(images[start + batchSize + i]))
+                    for l in feature.indices { feature[l] += abs(a[a.startIndex + l] - b[b.startIndex + l]) / Float(batchSize) }
+                }
+                x += feature
+            }
+            return x
+        }
+        let (trainDraw, evalDraw) = (draw(trainCount), draw(evalCount))
+        pool.prefetch(trainDraw.images + evalDraw.images)
+        let train = (x: features(trainDraw.images), y: trainDraw.y), eval = (x: features(evalDraw.images), y: evalDraw.y)
         let d = train.x.count / trainCount
         let model = LogisticRegression(x: train.x, featureCount: d, y: train.y, classCount: space.factors.count)
         return (model.accuracy(train.x, train.y), model.accuracy(eval.x, eval.y))
@@ -77,23 +91,32 @@ public struct DisentanglementMetrics {
     /// to factors. Returns (train accuracy, eval accuracy, active latents).
     public func factorVAEScore() -> (train: Double, eval: Double, activeLatents: Int) {
         var rng = stream(2)
-        let global = encode(space.sampleClasses(trainCount, rng: &rng))
-        let variances = columnVariances(global)
+        let globalImages = space.sampleClasses(trainCount, rng: &rng).map { space.index(of: $0) }
+        pool.prefetch(globalImages)
+        let variances = columnVariances(globalImages.map { Array(pool.code($0)) })
         let active = variances.indices.filter { variances[$0].squareRoot() >= 0.05 }
         guard !active.isEmpty else { return (0, 0, 0) }
         let factorCount = space.factors.count, z = variances.count
-        func votes(_ count: Int) -> [[Int]] {
-            var table = [[Int]](repeating: [Int](repeating: 0, count: factorCount), count: z)
-            for _ in 0..<count {
+        // All votes' batches are drawn first (the order voting one by one draws them in), then
+        // each distinct image is encoded once (``CodePool``).
+        func draw(_ count: Int) -> [(factor: Int, images: [Int])] {
+            (0..<count).map { _ in
                 let k = rng.int(below: factorCount)
-                let codes = encode(space.sampleClasses(batchSize, fixing: k, rng: &rng))
-                let v = columnVariances(codes)
+                return (k, space.sampleClasses(batchSize, fixing: k, rng: &rng).map { space.index(of: $0) })
+            }
+        }
+        let (trainVotes, evalVotes) = (draw(trainCount), draw(evalCount))
+        pool.prefetch((trainVotes + evalVotes).flatMap(\.images))
+        func votes(_ draws: [(factor: Int, images: [Int])]) -> [[Int]] {
+            var table = [[Int]](repeating: [Int](repeating: 0, count: factorCount), count: z)
+            for (k, images) in draws {
+                let v = columnVariances(images.map { Array(pool.code($0)) })
                 let best = active.min { v[$0] / variances[$0] < v[$1] / variances[$1] }!
                 table[best][k] += 1
             }
             return table
         }
-        let train = votes(trainCount), eval = votes(evalCount)
+        let train = votes(trainVotes), eval = votes(evalVotes)
         let classifier = train.map { row in row.indices.max { row[$0] < row[$1] }! }
         let trainAccuracy = Double(train.reduce(0) { $0 + $1.max()! }) / Double(trainCount)
         let evalAccuracy = Double(eval.enumerated().reduce(0) { $0 + $1.element[classifier[$1.offset]] }) / Double(evalCount)

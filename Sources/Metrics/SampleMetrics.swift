@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// The metrics computed on a fixed `CodeSample`, each as disentanglement_lib defines it.
 extension CodeSample {
@@ -116,6 +117,18 @@ extension CodeSample {
         var importance = [[Double]](repeating: [Double](repeating: 0, count: factorCount), count: latentCount)
         var trainAccuracy = 0.0, evalAccuracy = 0.0
         let xTrain = trainCodes.flatMap { $0 }, xEval = evalCodes.flatMap { $0 }
+        // The forests (one seed per factor, single-threaded inside) are grown concurrently, one
+        // factor per thread; gradient boosting parallelises inside each fit instead.
+        var forests = [RandomForest?](repeating: nil, count: factorCount)
+        if method == .randomForest {
+            forests.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                Parallel.forEach(factorCount) { f in
+                    out[f] = RandomForest(x: xTrain, featureCount: latentCount, y: factor(f, trainFactors), classCount: classCounts[f],
+                                          treeCount: 50, maximumDepth: 8, maximumBins: RandomForest.exhaustive, seed: seed &+ UInt64(f))
+                }
+            }
+        }
         for f in 0..<factorCount {
             let y = factor(f, trainFactors), yEval = factor(f, evalFactors)
             let predict: ([Float]) -> [Int]
@@ -125,8 +138,7 @@ extension CodeSample {
                 let model = GradientBoostedTrees(x: xTrain, featureCount: latentCount, y: y)
                 (predict, importances) = (model.predict, model.featureImportances)
             case .randomForest:
-                let forest = RandomForest(x: xTrain, featureCount: latentCount, y: y, classCount: classCounts[f], treeCount: 50,
-                                          maximumDepth: 8, maximumBins: RandomForest.exhaustive, seed: seed &+ UInt64(f))
+                let forest = forests[f]!
                 (predict, importances) = (forest.predict, forest.featureImportances)
             }
             for (l, v) in importances.enumerated() { importance[l][f] = abs(v) }
