@@ -1,0 +1,9 @@
+set terminal pngcairo size 800,520 enhanced font 'DejaVu Sans,10' noenhanced
+set output "curve-mig-vs-minutes.png"
+set title "mig during training (mean ± std over seeds)"
+set xlabel "training minutes (CPU time ÷ threads)"
+set ylabel "mig"
+set grid
+set key outside right
+set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
+plot 'curve-mig-vs-minutes.0.dat' using 1:2:3 with yerrorlines lw 2 title "ada-gvae"
