@@ -6,4 +6,4 @@ set ylabel "dci_disentanglement"
 set grid
 set key outside right
 set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
-plot 'curve-dci_disentanglement-vs-images.0.dat' using 1:2:3 with yerrorlines lw 2 title "ada-gvae"
+plot 'curve-dci_disentanglement-vs-images.0.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae", 'curve-dci_disentanglement-vs-images.1.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae"
