@@ -11,8 +11,8 @@ import TensorCore
 /// with ``code(_:)``. The encoder maps each image on its own (no batch statistics), so a pooled
 /// code is the code the image gets in any other batch up to float rounding (OpenBLAS picks other
 /// kernels for other shapes: ≤ 4e-7 measured on the conv and MLP encoders). On a trained conv VAE
-/// (dSprites, dlib's defaults) all 29 values of `evaluate --metrics all` came out identical to
-/// encoding every draw, and BetaVAE + FactorVAE took 137 s instead of 551 s on 2 threads.
+/// (dSprites, dlib's defaults) all 28 values of `evaluate --metrics all` came out identical to
+/// encoding every draw, and BetaVAE + FactorVAE took 129 s instead of 551 s on 2 threads.
 ///
 /// Memory: `Z` floats per distinct image (dSprites' whole grid at Z = 10: 29 MB) and one table
 /// entry per distinct image.
