@@ -146,8 +146,8 @@ extension TrainedRun {
     public static let minimumTrainPerClass = 10
 
     /// Feature rows (active latents' means) for dataset indices.
-    func features(_ indices: [Int], latents: [Int], data: any ImageDataset) -> [Float] {
-        let codes = encodeMeans(of: indices, in: data), z = config.latentCount
+    func features(_ indices: [Int], latents: [Int], data: any ImageDataset, meter: WorkMeter? = nil) -> [Float] {
+        let codes = encodeMeans(of: indices, in: data, meter: meter), z = config.latentCount
         return (0..<indices.count).flatMap { i in latents.map { codes.scalars[i * z + $0] } }
     }
 
@@ -182,10 +182,10 @@ extension TrainedRun {
     }
 
     /// The pixel CNN baseline trained on data set images `indices` with `labels`.
-    func trainPixelCNN(_ indices: [Int], labels: [Int], data: any ImageDataset, steps: Int, seed: UInt64) -> PixelCNN {
+    func trainPixelCNN(_ indices: [Int], labels: [Int], data: any ImageDataset, steps: Int, seed: UInt64, meter: WorkMeter? = nil) -> PixelCNN {
         let cnn = PixelCNN(imageShape: data.imageShape, classCount: 2, seed: seed &+ 7)
         PixelClassifier.train(cnn, trainCount: indices.count, images: { data.images($0.map { indices[$0] }) },
-                              labels: labels, steps: steps, seed: seed &+ 8)
+                              labels: labels, steps: steps, seed: seed &+ 8, meter: meter)
         return cnn
     }
 
@@ -226,9 +226,10 @@ extension TrainedRun {
     /// chosen on a 20 % validation split: the largest α within 0.5 % of the best validation
     /// balanced accuracy), the L1 logistic model (λ chosen the same way on its path) and the pixel CNN on
     /// the same split; scores all three on the test set; measures counterfactual validity; writes
-    /// `classifiers.json` and `pixel_cnn.safetensors`.
+    /// `classifiers.json` and `pixel_cnn.safetensors`. `progress` gets a line as each part starts,
+    /// `meter` counts the long parts' work (images encoded, CNN steps) while they run.
     public func classify(labels column: String? = nil, trainCount: Int = 4000, testCount: Int = 1000, cnnSteps: Int = 1500,
-                         seed: UInt64 = 0, progress: (String) -> Void = { _ in }) throws -> ClassifierBundle {
+                         seed: UInt64 = 0, meter: WorkMeter? = nil, progress: (String) -> Void = { _ in }) throws -> ClassifierBundle {
         let data = dataset
         let (classNames, labelOf) = try labels(column: column)
         let kl = klPerLatent()
@@ -244,7 +245,8 @@ extension TrainedRun {
         let (trainIndices, testIndices, splitRule) = try split(data, labels: labelOf, classNames: classNames, trainCount: trainCount,
                                                                testCount: testCount, seed: seed)
         progress("encoding \(trainIndices.count) training and \(testIndices.count) test images (\(splitRule) split)")
-        let xTrain = features(trainIndices, latents: latents, data: data), xTest = features(testIndices, latents: latents, data: data)
+        let xTrain = features(trainIndices, latents: latents, data: data, meter: meter?.scoped("training set"))
+        let xTest = features(testIndices, latents: latents, data: data, meter: meter?.scoped("test set"))
         let yTrain = trainIndices.map(labelOf), yTest = testIndices.map(labelOf)
         let d = latents.count
         let scales = (0..<d).map { j -> Double in
@@ -254,7 +256,7 @@ extension TrainedRun {
         }
         let fitted = fitInterpretable(x: xTrain, y: yTrain, featureCount: d, progress: progress)
         progress("training the pixel CNN baseline (\(cnnSteps) steps)")
-        let cnn = trainPixelCNN(trainIndices, labels: yTrain, data: data, steps: cnnSteps, seed: seed)
+        let cnn = trainPixelCNN(trainIndices, labels: yTrain, data: data, steps: cnnSteps, seed: seed, meter: meter)
         let scores = TrainedRun.scores(tree: fitted.tree, logistic: fitted.logistic, cnn: cnn, x: xTest, y: yTest, images: data.images(testIndices))
         let (tree, alpha, fullPath, logistic, lassoPath) = (fitted.tree, fitted.alpha, fitted.tree.pruningPath(), fitted.logistic, fitted.path)
         try Safetensors.write(Dictionary(uniqueKeysWithValues: cnn.parameters.map { ($0.name, $0.value) }),
@@ -276,7 +278,8 @@ extension TrainedRun {
                 let train = folds.joined().filter { !inTest.contains($0) }
                 let (x, y) = (features(train, latents: latents, data: data), train.map(labelOf))
                 let f = fitInterpretable(x: x, y: y, featureCount: d) { _ in }
-                let foldCNN = trainPixelCNN(train, labels: y, data: data, steps: cnnSteps, seed: seed &+ UInt64(k + 1) &* 101)
+                let foldCNN = trainPixelCNN(train, labels: y, data: data, steps: cnnSteps, seed: seed &+ UInt64(k + 1) &* 101,
+                                            meter: meter?.scoped("fold \(k + 1)"))
                 for (model, score) in TrainedRun.scores(tree: f.tree, logistic: f.logistic, cnn: foldCNN, x: features(test, latents: latents, data: data),
                                                         y: test.map(labelOf), images: data.images(test)) {
                     perModel[model, default: []].append(score)

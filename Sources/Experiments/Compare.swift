@@ -96,7 +96,9 @@ extension TrainedRun {
     /// order of `compare/attributions/indices.npy`),
     /// `compare/panel-<index>.png` and, for the same `panels` images, the `explain` page
     /// `explanations/image-<index>/index.html`; returns the table.
-    public func compare(count: Int = 100, seed: UInt64 = 0, panels: Int = 4, progress: (String) -> Void = { _ in }) throws -> String {
+    /// `progress` gets a line as each part starts, `meter` counts each method's images while it runs.
+    public func compare(count: Int = 100, seed: UInt64 = 0, panels: Int = 4, meter: WorkMeter? = nil,
+                        progress: (String) -> Void = { _ in }) throws -> String {
         guard let lesions = dataset.maskedView else {
             throw ConfigError(config.dataset, "compare needs a data set with ground-truth masks (lesions, or an image folder whose labels CSV has a mask column)")
         }
@@ -120,9 +122,13 @@ extension TrainedRun {
             progress("\(model.name) \(method.name)")
             let start = Date()
             var attributions: [Tensor] = []
+            let methodMeter = meter?.scoped("\(model.name) \(method.name)")
+            methodMeter?.begin("attributing \(indices.count) images", total: indices.count, unit: "images")
             for s in stride(from: 0, to: indices.count, by: 10) {
                 attributions.append(method.attribute(model, images.slice(axis: 0, s..<min(indices.count, s + 10)), rng: &rng))
+                methodMeter?.advance(by: attributions[attributions.count - 1].shape[0])
             }
+            methodMeter?.begin("scoring \(indices.count) maps", total: indices.count, unit: "images")
             let a = Tensor.concatenate(attributions, axis: 0)
             maps["\(model.name) \(method.name)"] = a
             var mass = 0.0, rank = 0.0, point = 0.0, point15 = 0.0, deletion = 0.0, insertion = 0.0
@@ -142,7 +148,9 @@ extension TrainedRun {
                                                          start: SaliencyScores.blurred(image, channels: shape[0], height: shape[1], width: shape[2]),
                                                          step: 128, probability: ofInterest, shape: shape)
                 }
+                methodMeter?.advance()
             }
+            methodMeter?.end()
             let n = Double(indices.count)
             var delta: Double?
             let m = min(indices.count, 20)

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Metrics
 import Models
+import TensorCore
 
 /// `untangle demo`: the quick end-to-end tour on the built-in dSprites — train an Ada-GVAE
 /// (printing the falling loss), name its latents, and write reconstructions,
@@ -29,9 +30,10 @@ public enum Demo {
         return c
     }
 
-    /// Runs the tour, sending human-readable lines to `say`; returns the report path.
+    /// Runs the tour, sending human-readable lines to `say` (and the progress of probing and
+    /// the report to `meter`); returns the report path.
     public static func run(steps: Int, architecture: Architecture, seed: UInt64, threads: Int, resultsRoot: String,
-                           say: (String) -> Void) throws -> String {
+                           meter: WorkMeter? = nil, say: (String) -> Void) throws -> String {
         let config = config(steps: steps, architecture: architecture, seed: seed, threads: threads)
         let trainer = try Trainer(config: config, resultsRoot: resultsRoot)
         say("1/3 training an Ada-GVAE (weakly supervised: 64 pairs of images a step, each pair differing in one factor; β 1, Z 10, \(architecture == .conv ? "dlib conv" : "MLP") architecture) on built-in dSprites for \(steps) steps")
@@ -47,13 +49,13 @@ public enum Demo {
         }
         say("\n2/3 naming the latents by their mutual information with the ground-truth factors")
         let trained = try TrainedRun(path: trainer.run.path)
-        let names = try trained.probe(points: 5000)
+        let names = try trained.probe(points: 5000, meter: meter)
         say(TrainedRun.nameTable(names))
         let factors = (trained.dataset as? any GroundTruthDataset)?.factors.map(\.name) ?? []
         let named = LatentNaming.namedFactors(names.map(\.name), among: factors)
         say("latents named after a ground-truth factor: \(named.isEmpty ? "none" : named.joined(separator: ", "))")
         say("3/3 writing reconstructions, traversals and the report")
-        let report = try trained.writeReport()
+        let report = try trained.writeReport(meter: meter)
         say("open \(report)")
         say("or explore it live in the browser: untangle serve \(trained.run.path)   (swift run -c release untangle serve …)")
         return report

@@ -43,11 +43,13 @@ extension TrainedRun {
     /// Computes `metrics` (dlib's definitions and defaults unless overridden), returning
     /// ordered (name, value) pairs and per-metric seconds. The sample-based metrics share one
     /// encoded sample (`encode-sample` in the seconds).
-    /// `progress` gets one line per finished step ("mig: 0.3245 (0.0 s)"), as it finishes.
+    /// `progress` gets one line per finished step ("mig: 0.3245 (0.0 s)"), as it finishes;
+    /// `meter` counts a long step's work while it runs (each step's phases scoped by its name).
     public func evaluate(_ metrics: [Metric], trainCount: Int = 10_000, evalCount: Int = 5_000, batchSize: Int = 64,
-                         seed: UInt64 = 0, progress: (String) -> Void = { _ in }) throws -> (values: [(String, Double)], seconds: [(String, Double)]) {
+                         seed: UInt64 = 0, meter: WorkMeter? = nil,
+                         progress: (String) -> Void = { _ in }) throws -> (values: [(String, Double)], seconds: [(String, Double)]) {
         if !(dataset is any GroundTruthDataset), let factors = annotationFactors {
-            return try evaluateOnAnnotations(metrics, factors: factors, seed: seed, progress: progress)
+            return try evaluateOnAnnotations(metrics, factors: factors, seed: seed, meter: meter, progress: progress)
         }
         let data = try groundTruth()
         var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed)
@@ -65,10 +67,11 @@ extension TrainedRun {
         }
         var inputs = MetricInputs(evaluator: evaluator, seed: seed)
         if metrics.contains(where: { $0.need == .sample }) {
-            inputs.sample = timed("encode-sample", { evaluator.codeSample() }, describe: { "\($0.trainCodes.count) + \($0.evalCodes.count) points" })
+            inputs.sample = timed("encode-sample", { evaluator.codeSample(meter: meter?.scoped("encode-sample")) }, describe: { "\($0.trainCodes.count) + \($0.evalCodes.count) points" })
         }
         if metrics.contains(where: { $0.need == .klPerLatent }) { inputs.klPerLatent = klPerLatent() }
         for metric in metrics {
+            inputs.meter = meter?.scoped(metric.name)
             values += timed(metric.name, { metric.scores(inputs) }, describe: { $0.map { String(format: "%@ %.4f", $0.0, $0.1) }.joined(separator: ", ") })
         }
         return (values, seconds)
@@ -92,7 +95,7 @@ extension TrainedRun {
     /// annotation column, encoded once, shuffled with `seed`, ⅔ training and ⅓ evaluation points
     /// (dlib's 10,000 / 5,000 ratio). The BetaVAE and FactorVAE scores need a factor grid to
     /// draw from and are refused.
-    func evaluateOnAnnotations(_ metrics: [Metric], factors: [AnnotatedFactor], seed: UInt64, progress: (String) -> Void) throws
+    func evaluateOnAnnotations(_ metrics: [Metric], factors: [AnnotatedFactor], seed: UInt64, meter: WorkMeter?, progress: (String) -> Void) throws
         -> (values: [(String, Double)], seconds: [(String, Double)]) {
         if let grid = metrics.first(where: { $0.need == .evaluator }) {
             throw ConfigError("--metrics \(grid.name)", "needs a factor grid to sample from (dsprites, lesions); on an annotated folder use the sample-based metrics (\(MetricRegistry.all.filter { $0.need == .sample }.map(\.name).joined(separator: ", ")))")
@@ -104,16 +107,17 @@ extension TrainedRun {
             throw ConfigError(config.dataset, "only \(complete.count) images have a value in every annotation column (\(factors.map(\.name).joined(separator: ", "))); the metrics need at least 30")
         }
         complete.shuffle(using: &rng)
-        let codes = encodeMeans(dataset.images(complete))
-        let z = codes.shape[1]
+        let codes = encodeMeans(of: complete, in: dataset, meter: meter?.scoped("encode-sample"))
+        let z = config.latentCount
         let rows = complete.indices.map { Array(codes.scalars[($0 * z)..<(($0 + 1) * z)]) }
         let classes = complete.map { i in factors.map { $0.classes[i]! } }
         let cut = complete.count * 2 / 3
         let sample = CodeSample(trainCodes: Array(rows[..<cut]), trainFactors: Array(classes[..<cut]), evalCodes: Array(rows[cut...]),
                                 evalFactors: Array(classes[cut...]), classCounts: factors.map(\.classCount))
         var seconds = [("encode-sample", Date().timeIntervalSince(start))], values: [(String, Double)] = []
-        let inputs = MetricInputs(sample: sample, klPerLatent: metrics.contains { $0.need == .klPerLatent } ? klPerLatent() : nil, seed: seed)
+        var inputs = MetricInputs(sample: sample, klPerLatent: metrics.contains { $0.need == .klPerLatent } ? klPerLatent() : nil, seed: seed)
         for metric in metrics {
+            inputs.meter = meter?.scoped(metric.name)
             let t = Date()
             let scores = metric.scores(inputs)
             values += scores
@@ -146,11 +150,11 @@ extension TrainedRun {
     /// `MI[latent][factor]` (nats) and each factor's entropy between the codes of the folder's
     /// images (all of them, or `points` drawn with `seed`) and its annotation factors; each
     /// factor on the images where it is present, latents discretised into 20 bins there.
-    func annotationInformation(_ factors: [AnnotatedFactor], points: Int, seed: UInt64) -> (mi: [[Double]], entropies: [Double]) {
+    func annotationInformation(_ factors: [AnnotatedFactor], points: Int, seed: UInt64, meter: WorkMeter?) -> (mi: [[Double]], entropies: [Double]) {
         var rng = RandomStream.annotationProbe.generator(seed: seed)
         var indices = Array(0..<dataset.count)
         if indices.count > points { indices.shuffle(using: &rng); indices = Array(indices.prefix(points)).sorted() }
-        let means = encodeMeans(of: indices, in: dataset), z = config.latentCount
+        let means = encodeMeans(of: indices, in: dataset, meter: meter), z = config.latentCount
         let codes = (0..<indices.count).map { Array(means.scalars[($0 * z)..<(($0 + 1) * z)]) }
         var mi = [[Double]](repeating: [Double](repeating: 0, count: factors.count), count: config.latentCount)
         var entropies: [Double] = []
@@ -177,11 +181,12 @@ extension TrainedRun {
     /// annotations when an image folder's CSV has usable columns (``annotationSummary()`` says
     /// which), else by image properties along traversals; `renames` (latent → name) override.
     /// Writes `mi_matrix.csv` (factors or annotations) and `factors.json` into the run directory.
-    public func probe(renames: [Int: String] = [:], points: Int = 10_000, seed: UInt64 = 0) throws -> [LatentName] {
+    /// `meter` counts the images encoded.
+    public func probe(renames: [Int: String] = [:], points: Int = 10_000, seed: UInt64 = 0, meter: WorkMeter? = nil) throws -> [LatentName] {
         let kl = klPerLatent()
         var names: [LatentName]
         if let factors = annotationFactors {
-            let (mi, entropies) = annotationInformation(factors, points: points, seed: seed)
+            let (mi, entropies) = annotationInformation(factors, points: points, seed: seed, meter: meter)
             names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: entropies, factorNames: factors.map(\.name), kl: kl)
             for k in names.indices { names[k].source = "annotation" }
             try writeMutualInformation(mi, factorNames: factors.map(\.name))
@@ -189,7 +194,7 @@ extension TrainedRun {
             var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed)
             evaluator.trainCount = points
             evaluator.evalCount = 1
-            let sample = evaluator.codeSample()
+            let sample = evaluator.codeSample(meter: meter)
             let mi = sample.mutualInformationMatrix()
             let factorNames = data.factors.map(\.name)
             names = LatentNaming.fromGroundTruth(mutualInformation: mi, factorEntropies: sample.factorEntropies(),

@@ -78,11 +78,15 @@ public struct TrainedRun {
     }
 
     /// Posterior means `μ [n, Z]` of data set images `indices`, rendered and encoded 512 at a
-    /// time (so only one chunk of images is in memory, however many indices).
-    public func encodeMeans(of indices: [Int], in data: any ImageDataset) -> Tensor {
+    /// time (so only one chunk of images is in memory, however many indices); `meter` counts
+    /// the images (one phase).
+    public func encodeMeans(of indices: [Int], in data: any ImageDataset, meter: WorkMeter? = nil) -> Tensor {
         var parts: [Tensor] = []
+        meter?.begin("encoding \(indices.count) images", total: indices.count, unit: "images")
+        defer { meter?.end() }
         for start in stride(from: 0, to: indices.count, by: 512) {
             parts.append(encodeMeans(data.images(Array(indices[start..<min(indices.count, start + 512)]))))
+            meter?.advance(by: parts[parts.count - 1].shape[0])
         }
         return parts.isEmpty ? .zeros([0, config.latentCount]) : Tensor.concatenate(parts, axis: 0)
     }

@@ -30,15 +30,19 @@ extension TrainedRun {
     /// Writes the figures a report needs into `RUN/figures/` (training curves, KL bars,
     /// MI heat map when `mi_matrix.csv` exists, traversals, reconstructions) and
     /// `RUN/index.html`, a self-contained page with relative links only (no network).
-    /// Returns the HTML path.
+    /// Returns the HTML path. `meter` counts the report's six parts (and the traversals' own).
     @discardableResult
-    public func writeReport() throws -> String {
+    public func writeReport(meter: WorkMeter? = nil) throws -> String {
+        meter?.begin("writing the report", total: 6, unit: "parts")
+        defer { meter?.end() }
         let figures = (run.path as NSString).appendingPathComponent("figures")
         let names = try latentNames()
         let kl = klPerLatent()
         try Figures.trainingCurves(logCSV: run.logPath, output: figures + "/training_curves.png", latentLabels: names)
+        meter?.advance()
         try Figures.bars(kl, labels: names.enumerated().map { "z\($0.offset) \($0.element)" }, title: "KL per latent (held-out)",
                          ylabel: "nats", output: figures + "/kl_bars.png")
+        meter?.advance()
         let miPath = (run.path as NSString).appendingPathComponent("mi_matrix.csv")
         var hasHeatMap = false
         if let text = try? String(contentsOfFile: miPath, encoding: .utf8) {
@@ -53,9 +57,12 @@ extension TrainedRun {
                                 output: figures + "/mi_heatmap.png")
             hasHeatMap = true
         }
-        try writeTraversals(kl: kl)
+        meter?.advance()
+        try writeTraversals(kl: kl, meter: meter?.scoped("report"))
+        meter?.advance()
         let traversalFrames = try run.decode(TraversalFrames.self, from: "figures/traversal/" + TraversalFrames.fileName)
         try writeReconstructions(count: 10, output: figures + "/reconstructions.png")
+        meter?.advance()
 
         func read(_ name: String) -> String? { try? String(contentsOfFile: (run.path as NSString).appendingPathComponent(name), encoding: .utf8) }
         let escape = HTML.escape
@@ -124,6 +131,7 @@ extension TrainedRun {
         """
         let path = (run.path as NSString).appendingPathComponent("index.html")
         try AtomicFile.write(html, to: path)
+        meter?.advance()
         return path
     }
 }

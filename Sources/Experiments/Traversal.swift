@@ -58,10 +58,13 @@ extension TrainedRun {
     /// Writes `traversals.png` (labelled grid, one row per latent sorted by KL, with name and
     /// KL), `traversals-plain.png` (the bare grid) and `traversals.gif` (all latents moving
     /// together, there and back) into `RUN/figures/`. Returns the paths. `kl` (mean KL per
-    /// latent) is computed when not given.
+    /// latent) is computed when not given. `meter` counts the five parts (decoding, the three
+    /// figures, the per-step frames).
     @discardableResult
     public func writeTraversals(steps: Int = 11, range: TraversalRange = .prior, limit: Double = 2,
-                                includeInactive: Bool = false, kl knownKL: [Double]? = nil) throws -> [String] {
+                                includeInactive: Bool = false, kl knownKL: [Double]? = nil, meter: WorkMeter? = nil) throws -> [String] {
+        meter?.begin("writing traversals", total: 5, unit: "parts")
+        defer { meter?.end() }
         let kl = knownKL ?? klPerLatent()
         let names = try latentNames()
         var latents = kl.indices.sorted { kl[$0] > kl[$1] }
@@ -70,6 +73,7 @@ extension TrainedRun {
             latents = active.isEmpty ? Array(latents.prefix(1)) : active
         }
         let (images, values) = traversal(latents: latents, steps: steps, range: range, limit: limit)
+        meter?.advance()
         let directory = (run.path as NSString).appendingPathComponent("figures")
         let labelled = (directory as NSString).appendingPathComponent("traversals.png")
         let rowLabels = latents.map { String(format: "z%d %@ (%.2f)", $0, names[$0], kl[$0]) }
@@ -77,8 +81,10 @@ extension TrainedRun {
         try Figures.imageGrid(images, rows: latents.count, columns: steps, rowLabels: rowLabels, columnLabels: columnLabels,
                               title: "Latent traversals (\(range == .prior ? "±\(limit) prior σ" : "empirical range")), rows sorted by KL (nats)",
                               output: labelled)
+        meter?.advance()
         let plain = (directory as NSString).appendingPathComponent("traversals-plain.png")
         try PNGFile.write(RasterImage(tensor: ImageGrid.tile(images, columns: steps)), to: plain)
+        meter?.advance()
         let size = images.shape[1...].product
         let frames: [Tensor] = (Array(0..<steps) + Array((1..<(steps - 1)).reversed())).map { s in
             let rows = Tensor(shape: [latents.count] + Array(images.shape[1...]), scalars: latents.indices.flatMap { r in
@@ -88,6 +94,7 @@ extension TrainedRun {
         }
         let gif = (directory as NSString).appendingPathComponent("traversals.gif")
         try Figures.animatedGIF(frames, title: latents.prefix(5).map { names[$0] }.joined(separator: " | "), output: gif, delay: 15, pixelScale: 2)
+        meter?.advance()
         // One image per latent and step, for the report's interactive traversal (a slider per latent).
         let single = (directory as NSString).appendingPathComponent("traversal")
         var files: [String] = []
@@ -103,6 +110,7 @@ extension TrainedRun {
             TraversalFrames.Latent(latent: l, name: names[l], kl: kl[l], values: values[r])
         })
         try AtomicFile.write(try JSONEncoder.sorted.encode(index), to: single + "/" + TraversalFrames.fileName)
+        meter?.advance()
         return [labelled, plain, gif] + files
     }
 }

@@ -10,9 +10,12 @@ public enum PixelClassifier {
     /// Trains `model` with Adam (lr `learningRate`) on minibatches drawn from `trainCount`
     /// examples: `images(indices)` gives `[B, C, H, W]`, `labels[i]` the class of example i.
     /// Cross-entropy loss; deterministic for a seed and thread count. Returns the mean loss of the last 50 steps.
+    /// `meter` counts the steps (one phase).
     @discardableResult
     public static func train(_ model: PixelCNN, trainCount: Int, images: ([Int]) -> Tensor, labels: [Int],
-                             steps: Int, batchSize: Int = 64, learningRate: Float = 1e-3, seed: UInt64) -> Double {
+                             steps: Int, batchSize: Int = 64, learningRate: Float = 1e-3, seed: UInt64, meter: WorkMeter? = nil) -> Double {
+        meter?.begin("training the pixel CNN baseline", total: steps, unit: "steps")
+        defer { meter?.end() }
         let adam = Adam(learningRate: learningRate)
         var rng = RandomGenerator(seed: seed)
         var recent: [Double] = []
@@ -25,6 +28,7 @@ public enum PixelClassifier {
             adam.step(model.parameters)
             recent.append(Double(loss.value.scalar))
             if recent.count > 50 { recent.removeFirst() }
+            meter?.advance()
         }
         return recent.reduce(0, +) / Double(max(recent.count, 1))
     }

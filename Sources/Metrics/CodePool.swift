@@ -37,11 +37,14 @@ public final class CodePool {
     /// Distinct images encoded so far.
     public var count: Int { slot.count }
 
-    /// Encodes every index of `indices` not in the pool yet (each once, in first-seen order).
-    public func prefetch(_ indices: [Int]) {
+    /// Encodes every index of `indices` not in the pool yet (each once, in first-seen order);
+    /// `meter` counts the images as they are encoded (one phase).
+    public func prefetch(_ indices: [Int], meter: WorkMeter? = nil) {
         var missing: [Int] = []
         var queued = Set<Int>()
         for i in indices where slot[i] == nil && queued.insert(i).inserted { missing.append(i) }
+        meter?.begin("encoding \(missing.count) distinct images", total: missing.count, unit: "images")
+        defer { meter?.end() }
         for start in stride(from: 0, to: missing.count, by: batchSize) {
             let chunk = Array(missing[start..<min(missing.count, start + batchSize)])
             let z = representation(chunk.map { space.classes(of: $0) })
@@ -49,6 +52,7 @@ public final class CodePool {
             if latents == 0 { latents = z.shape[1] }
             for index in chunk { slot[index] = slot.count }
             codes += z.scalars
+            meter?.advance(by: chunk.count)
         }
     }
 

@@ -176,9 +176,9 @@ public struct RandomForest: Sendable {
     public static let exhaustive = 4096
 
     /// `treeCount` trees of depth ≤ `maximumDepth`, each on a bootstrap sample (as multiplicity weights),
-    /// with split candidates at `maximumBins` quantiles per feature.
+    /// with split candidates at `maximumBins` quantiles per feature; `meter` is advanced by one per tree.
     public init(x: [Float], featureCount d: Int, y: [Int], classCount k: Int, treeCount: Int = 50,
-                maximumDepth: Int = 8, featuresPerSplit: Int? = nil, maximumBins: Int = 32, seed: UInt64) {
+                maximumDepth: Int = 8, featuresPerSplit: Int? = nil, maximumBins: Int = 32, seed: UInt64, meter: WorkMeter? = nil) {
         let root = RandomGenerator(seed: seed)
         let n = y.count
         var forest: [DecisionTree] = []
@@ -189,6 +189,7 @@ public struct RandomForest: Sendable {
             forest.append(DecisionTree(x: x, featureCount: d, y: y, classCount: k, weights: weights,
                                        maximumDepth: maximumDepth, featuresPerSplit: featuresPerSplit,
                                        maximumBins: maximumBins, rng: rng))
+            meter?.advance()
         }
         trees = forest
     }

@@ -30,13 +30,16 @@ public struct DisentanglementMetrics {
 
     func stream(_ salt: UInt64) -> RandomGenerator { RandomGenerator(seed: seed).fork(salt) }
 
-    /// Codes in batches of `batchSize` → rows `[N][Z]`.
-    func encode(_ classes: [[Int]]) -> [[Float]] {
+    /// Codes in batches of `batchSize` → rows `[N][Z]`; `meter` counts the images (one phase).
+    func encode(_ classes: [[Int]], meter: WorkMeter? = nil) -> [[Float]] {
         var out: [[Float]] = []
+        meter?.begin("encoding \(classes.count) points", total: classes.count, unit: "images")
+        defer { meter?.end() }
         for start in stride(from: 0, to: classes.count, by: max(batchSize, 256)) {
             let codes = representation(Array(classes[start..<min(classes.count, start + max(batchSize, 256))]))
             let z = codes.shape[1]
             for i in 0..<codes.shape[0] { out.append(Array(codes.scalars[(i * z)..<((i + 1) * z)])) }
+            meter?.advance(by: codes.shape[0])
         }
         return out
     }
@@ -45,8 +48,9 @@ public struct DisentanglementMetrics {
 
     /// BetaVAE score: per point a factor k is drawn, `batchSize` pairs sharing factor k are
     /// encoded, the feature is the mean |z₁ − z₂| over the pairs, and a multinomial logistic
-    /// regression predicts k. Returns (train accuracy, eval accuracy).
-    public func betaVAEScore() -> (train: Double, eval: Double) {
+    /// regression predicts k. Returns (train accuracy, eval accuracy). `meter` counts the
+    /// pool's encodings.
+    public func betaVAEScore(meter: WorkMeter? = nil) -> (train: Double, eval: Double) {
         var rng = stream(1)
         // Every point's pairs are drawn first — the same draws, in the same order, as encoding
         // point by point — then each distinct image is encoded once (``CodePool``).
@@ -76,7 +80,7 @@ public struct DisentanglementMetrics {
             return x
         }
         let (trainDraw, evalDraw) = (draw(trainCount), draw(evalCount))
-        pool.prefetch(trainDraw.images + evalDraw.images)
+        pool.prefetch(trainDraw.images + evalDraw.images, meter: meter)
         let train = (x: features(trainDraw.images), y: trainDraw.y), eval = (x: features(evalDraw.images), y: evalDraw.y)
         let d = train.x.count / trainCount
         let model = LogisticRegression(x: train.x, featureCount: d, y: train.y, classCount: space.factors.count)
@@ -88,11 +92,12 @@ public struct DisentanglementMetrics {
     /// FactorVAE score: latents with global std < 0.05 are inactive; each vote fixes one
     /// factor, encodes a batch, and votes (argmin over active latents of the variance
     /// normalised by the global variance, factor). A majority-vote classifier maps latents
-    /// to factors. Returns (train accuracy, eval accuracy, active latents).
-    public func factorVAEScore() -> (train: Double, eval: Double, activeLatents: Int) {
+    /// to factors. Returns (train accuracy, eval accuracy, active latents). `meter` counts the
+    /// pool's encodings.
+    public func factorVAEScore(meter: WorkMeter? = nil) -> (train: Double, eval: Double, activeLatents: Int) {
         var rng = stream(2)
         let globalImages = space.sampleClasses(trainCount, rng: &rng).map { space.index(of: $0) }
-        pool.prefetch(globalImages)
+        pool.prefetch(globalImages, meter: meter)
         let variances = columnVariances(globalImages.map { Array(pool.code($0)) })
         let active = variances.indices.filter { variances[$0].squareRoot() >= 0.05 }
         guard !active.isEmpty else { return (0, 0, 0) }
@@ -106,7 +111,7 @@ public struct DisentanglementMetrics {
             }
         }
         let (trainVotes, evalVotes) = (draw(trainCount), draw(evalCount))
-        pool.prefetch((trainVotes + evalVotes).flatMap(\.images))
+        pool.prefetch((trainVotes + evalVotes).flatMap(\.images), meter: meter)
         func votes(_ draws: [(factor: Int, images: [Int])]) -> [[Int]] {
             var table = [[Int]](repeating: [Int](repeating: 0, count: factorCount), count: z)
             for (k, images) in draws {
@@ -163,11 +168,11 @@ public struct CodeSample: Sendable {
 }
 
 extension DisentanglementMetrics {
-    /// Samples and encodes the shared training and evaluation points.
-    public func codeSample() -> CodeSample {
+    /// Samples and encodes the shared training and evaluation points (`meter` counts the images).
+    public func codeSample(meter: WorkMeter? = nil) -> CodeSample {
         var rng = stream(3)
         let train = space.sampleClasses(trainCount, rng: &rng), eval = space.sampleClasses(evalCount, rng: &rng)
-        return CodeSample(trainCodes: encode(train), trainFactors: train, evalCodes: encode(eval), evalFactors: eval,
+        return CodeSample(trainCodes: encode(train, meter: meter), trainFactors: train, evalCodes: encode(eval, meter: meter), evalFactors: eval,
                           classCounts: space.factors.map(\.classCount))
     }
 }

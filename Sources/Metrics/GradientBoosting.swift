@@ -37,7 +37,8 @@ public struct GradientBoostedTrees: Sendable {
     public let featureImportances: [Double]
 
     /// Fits on rows `x` (`N × D`, row-major) with labels `y`; `stageCount` 100 and `maximumDepth` 3 as scikit-learn.
-    public init(x: [Float], featureCount d: Int, y: [Int], stageCount: Int = 100, maximumDepth: Int = 3) {
+    /// `meter` is advanced by one per finished stage.
+    public init(x: [Float], featureCount d: Int, y: [Int], stageCount: Int = 100, maximumDepth: Int = 3, meter: WorkMeter? = nil) {
         let n = y.count
         precondition(d > 0 && n > 0 && x.count == n * d, "GradientBoostedTrees: \(x.count) values for \(n) rows of \(d) features")
         featureCount = d
@@ -94,6 +95,7 @@ public struct GradientBoostedTrees: Sendable {
                 stage.append(tree)
             }
             stages.append(stage)
+            meter?.advance()
         }
         self.stages = stages
         let mean = importanceSum.map { splittingTrees > 0 ? $0 / Double(splittingTrees) : 0 }

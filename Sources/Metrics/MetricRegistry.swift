@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// What a metric may be computed from; each ``Metric`` says which parts it needs.
 public struct MetricInputs {
@@ -10,9 +11,12 @@ public struct MetricInputs {
     public var klPerLatent: [Double]?
     /// Seed of the metrics' own randomness (forests, splits).
     public var seed: UInt64
+    /// Counts a long metric's work as it goes (images encoded, trees grown); nil shows nothing.
+    public var meter: WorkMeter?
 
-    public init(evaluator: DisentanglementMetrics? = nil, sample: CodeSample? = nil, klPerLatent: [Double]? = nil, seed: UInt64 = 0) {
-        self.evaluator = evaluator; self.sample = sample; self.klPerLatent = klPerLatent; self.seed = seed
+    public init(evaluator: DisentanglementMetrics? = nil, sample: CodeSample? = nil, klPerLatent: [Double]? = nil, seed: UInt64 = 0,
+                meter: WorkMeter? = nil) {
+        self.evaluator = evaluator; self.sample = sample; self.klPerLatent = klPerLatent; self.seed = seed; self.meter = meter
     }
 }
 
@@ -47,11 +51,11 @@ public struct UnknownMetric: Error, CustomStringConvertible {
 public enum MetricRegistry {
     public static let all: [Metric] = [
         Metric(name: "betavae", summary: "BetaVAE score (logistic regression on mean |z₁ − z₂| of 64 pairs)", need: .evaluator) { i in
-            let s = i.evaluator!.betaVAEScore()
+            let s = i.evaluator!.betaVAEScore(meter: i.meter)
             return [("betavae.train_accuracy", s.train), ("betavae.eval_accuracy", s.eval)]
         },
         Metric(name: "factorvae", summary: "FactorVAE score (majority vote on the argmin of normalised variances)", need: .evaluator) { i in
-            let s = i.evaluator!.factorVAEScore()
+            let s = i.evaluator!.factorVAEScore(meter: i.meter)
             return [("factorvae.train_accuracy", s.train), ("factorvae.eval_accuracy", s.eval),
                     ("factorvae.active_latents", Double(s.activeLatents))]
         },
@@ -61,10 +65,10 @@ public enum MetricRegistry {
             [("sap_tree", i.sample!.sap(classifier: .tree).score)]
         },
         Metric(name: "dci", summary: "DCI from gradient-boosted trees (dlib's)", need: .sample) { i in
-            dciScores(i.sample!.dci(seed: i.seed), prefix: "dci")
+            dciScores(i.sample!.dci(seed: i.seed, meter: i.meter), prefix: "dci")
         },
         Metric(name: "dci-forest", summary: "DCI from random forests", need: .sample) { i in
-            dciScores(i.sample!.dci(seed: i.seed, importance: .randomForest), prefix: "dci_forest")
+            dciScores(i.sample!.dci(seed: i.seed, importance: .randomForest, meter: i.meter), prefix: "dci_forest")
         },
         Metric(name: "modularity", summary: "modularity and explicitness (raw codes as dlib; and standardised)", need: .sample) { i in
             [("modularity", CodeSample.modularity(mutualInformation: i.sample!.mutualInformationMatrix())),

@@ -112,7 +112,8 @@ extension CodeSample {
 
     /// DCI with importances from one model per factor predicting it from all latents (see
     /// ``DCIImportance``); informativeness = mean train and eval accuracy of those models.
-    public func dci(seed: UInt64, importance method: DCIImportance = .gradientBoosting)
+    /// `meter` counts the boosting stages or trees of all factors' models (one phase).
+    public func dci(seed: UInt64, importance method: DCIImportance = .gradientBoosting, meter: WorkMeter? = nil)
         -> (disentanglement: Double, completeness: Double, trainAccuracy: Double, evalAccuracy: Double, importance: [[Double]]) {
         var importance = [[Double]](repeating: [Double](repeating: 0, count: factorCount), count: latentCount)
         var trainAccuracy = 0.0, evalAccuracy = 0.0
@@ -120,12 +121,16 @@ extension CodeSample {
         // The forests (one seed per factor, single-threaded inside) are grown concurrently, one
         // factor per thread; gradient boosting parallelises inside each fit instead.
         var forests = [RandomForest?](repeating: nil, count: factorCount)
+        let (models, unit) = method == .randomForest ? ("random forests of 50 trees", "trees") : ("gradient-boosted models of 100 stages", "stages")
+        meter?.begin("fitting \(factorCount) \(models), one per factor", total: factorCount * (method == .randomForest ? 50 : 100), unit: unit)
+        defer { meter?.end() }
         if method == .randomForest {
             forests.withUnsafeMutableBufferPointer { out in
                 nonisolated(unsafe) let out = out
                 Parallel.forEach(factorCount) { f in
                     out[f] = RandomForest(x: xTrain, featureCount: latentCount, y: factor(f, trainFactors), classCount: classCounts[f],
-                                          treeCount: 50, maximumDepth: 8, maximumBins: RandomForest.exhaustive, seed: seed &+ UInt64(f))
+                                          treeCount: 50, maximumDepth: 8, maximumBins: RandomForest.exhaustive, seed: seed &+ UInt64(f),
+                                          meter: meter)
                 }
             }
         }
@@ -135,7 +140,7 @@ extension CodeSample {
             let importances: [Double]
             switch method {
             case .gradientBoosting:
-                let model = GradientBoostedTrees(x: xTrain, featureCount: latentCount, y: y)
+                let model = GradientBoostedTrees(x: xTrain, featureCount: latentCount, y: y, meter: meter)
                 (predict, importances) = (model.predict, model.featureImportances)
             case .randomForest:
                 let forest = forests[f]!

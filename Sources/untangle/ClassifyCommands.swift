@@ -27,7 +27,8 @@ struct Classify: ParsableCommand {
     func run() throws {
         threading.apply()
         let trained = try target.open()
-        let bundle = try trained.classify(labels: labels, trainCount: train, testCount: test, cnnSteps: cnnSteps, seed: seed) { print($0) }
+        let bundle = try trained.classify(labels: labels, trainCount: train, testCount: test, cnnSteps: cnnSteps, seed: seed,
+                                          meter: ConsoleProgress.meter(indent: "  ")) { print($0) }
         print("")
         print(TrainedRun.classifierSummary(bundle), terminator: "")
         print("wrote \(target.file("classifiers.json"))")
@@ -79,7 +80,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         threading.apply()
         let start = Date()
-        let table = try target.open().compare(count: count, seed: seed, panels: panels) { print($0) }
+        let table = try target.open().compare(count: count, seed: seed, panels: panels, meter: ConsoleProgress.meter(indent: "  ")) { print($0) }
         print(table, terminator: "")
         let sanity = (try? String(contentsOfFile: target.file("compare/sanity.csv"), encoding: .utf8)) ?? ""
         print("\nsanity check (cascading randomisation):\n" + sanity, terminator: "")

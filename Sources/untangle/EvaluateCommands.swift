@@ -40,7 +40,7 @@ struct Evaluate: ParsableCommand {
             print("annotated image folder: the BetaVAE and FactorVAE scores need a factor grid; computing \(chosen.map(\.name).joined(separator: ", "))")
         }
         let (values, seconds) = try trained.evaluate(chosen, trainCount: train, evalCount: evalCount,
-                                                     batchSize: batch, seed: seed) { print("  " + $0); fflush(nil) }
+                                                     batchSize: batch, seed: seed, meter: ConsoleProgress.meter(indent: "  ")) { print("  " + $0); fflush(nil) }
         for (name, value) in values { print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", value)) }
         let total = seconds.reduce(0) { $0 + $1.1 }
         print(String(format: "time: %.1f s (%@)", total, seconds.map { String(format: "%@ %.1f", $0.0, $0.1) }.joined(separator: ", ")))
@@ -94,7 +94,7 @@ struct Probe: ParsableCommand {
         threading.apply()
         let trained = try target.open()
         if let summary = trained.annotationSummary() { print(summary, terminator: "") }
-        let names = try trained.probe(renames: try renames, points: points)
+        let names = try trained.probe(renames: try renames, points: points, meter: ConsoleProgress.meter())
         print(TrainedRun.nameTable(names), terminator: "")
         print("wrote \(target.file("factors.json"))")
     }

@@ -23,7 +23,8 @@ struct Traverse: ParsableCommand {
     func run() throws {
         threading.apply()
         let trained = try target.open()
-        for path in try trained.writeTraversals(steps: steps, range: TraversalRange(rawValue: range)!, limit: limit, includeInactive: all) {
+        for path in try trained.writeTraversals(steps: steps, range: TraversalRange(rawValue: range)!, limit: limit, includeInactive: all,
+                                                       meter: ConsoleProgress.meter()) {
             print("wrote \(path)")
         }
     }
@@ -38,7 +39,7 @@ struct Report: ParsableCommand {
 
     func run() throws {
         threading.apply()
-        print("wrote \(try target.open().writeReport())")
+        print("wrote \(try target.open().writeReport(meter: ConsoleProgress.meter()))")
     }
 }
 

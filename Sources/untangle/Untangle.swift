@@ -71,6 +71,7 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         _ = try Experiments.Demo.run(steps: steps, architecture: architecture == "conv" ? .conv : .mlp(hidden: [256, 128]),
-                                     seed: seed, threads: threading.threads, resultsRoot: results) { print($0); fflush(nil) }
+                                     seed: seed, threads: threading.threads, resultsRoot: results,
+                                     meter: ConsoleProgress.meter(indent: "  ")) { print($0); fflush(nil) }
     }
 }

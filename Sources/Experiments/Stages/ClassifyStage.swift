@@ -41,7 +41,8 @@ public struct ClassifyStage: RunStage {
     }
 
     public func run(_ context: StageContext, options o: Options, log: @escaping (String) -> Void) throws -> String {
-        let bundle = try context.trained().classify(trainCount: o.train, testCount: o.test, cnnSteps: o.cnnSteps, seed: 0) { _ in }
+        let bundle = try context.trained().classify(trainCount: o.train, testCount: o.test, cnnSteps: o.cnnSteps, seed: 0,
+                                                    meter: logMeter(log)) { _ in }
         return bundle.scores.keys.sorted().map { String(format: "%@ accuracy %.3f", $0, bundle.scores[$0]!.accuracy) }.joined(separator: ", ")
     }
 

@@ -38,7 +38,7 @@ public struct CompareStage: RunStage {
     }
 
     public func run(_ context: StageContext, options o: Options, log: @escaping (String) -> Void) throws -> String {
-        _ = try context.trained().compare(count: o.count, seed: 0)
+        _ = try context.trained().compare(count: o.count, seed: 0, meter: logMeter(log))
         return "wrote compare/scores.csv"
     }
 

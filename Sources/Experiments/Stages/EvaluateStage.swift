@@ -48,7 +48,8 @@ public struct EvaluateStage: RunStage {
 
     public func run(_ context: StageContext, options o: Options, log: @escaping (String) -> Void) throws -> String {
         let trained = try context.trained()
-        let (values, seconds) = try trained.evaluate(o.metrics, trainCount: o.trainPoints, evalCount: o.evalPoints, seed: 0) { log("evaluate: " + $0) }
+        let (values, seconds) = try trained.evaluate(o.metrics, trainCount: o.trainPoints, evalCount: o.evalPoints, seed: 0,
+                                                     meter: logMeter(log)) { log("evaluate: " + $0) }
         let points = trained.evaluationPoints(train: o.trainPoints, eval: o.evalPoints)
         _ = try trained.writeEvaluation(values: values, seconds: seconds,
                                         settings: ["train_points": points.train, "eval_points": points.eval, "batch_size": 64, "seed": 0])

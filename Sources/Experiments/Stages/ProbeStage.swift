@@ -16,6 +16,6 @@ public struct ProbeStage: RunStage {
     public func options(_ r: ConfigReader) throws -> Options { Options(probe: try r.boolean("evaluation.probe") ?? false) }
 
     public func run(_ context: StageContext, options: Options, log: @escaping (String) -> Void) throws -> String {
-        try context.trained().probe().map { "z\($0.latent)=\($0.name)" }.joined(separator: " ")
+        try context.trained().probe(meter: logMeter(log)).map { "z\($0.latent)=\($0.name)" }.joined(separator: " ")
     }
 }

@@ -43,6 +43,11 @@ extension RunStage {
         try run(context, options: settings[self], log: log)
     }
 
+    /// A meter whose progress lines go to the run's log as "`name`: …" (plain lines: the log is a file).
+    func logMeter(_ log: @escaping (String) -> Void) -> WorkMeter {
+        ConsoleProgress.meter(isTerminal: false, write: { log("\(name): " + $0) })
+    }
+
     /// Parses this stage's options into `settings`.
     func parse(_ config: ConfigReader, into settings: inout StageSettings) throws {
         settings.options[name] = try options(config)
