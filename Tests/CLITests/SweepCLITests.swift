@@ -126,7 +126,10 @@ func summarizedCSVs(_ results: String) throws -> (runs: String, aggregate: Strin
     @Test func sweepWithRecordsKeepsSummarisableRecords() throws {
         let dir = try temporaryFolder("sweep-records")
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A literal-string name (TOML single quotes): the records follow the path `untangle run` prints.
         let config = try tinySweepConfig(in: dir, steps: 20)
+        try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "name = \"tiny\"", with: "name = 'tiny'")
+            .write(toFile: config, atomically: true, encoding: .utf8)
         let (results, records) = (dir + "/results", dir + "/records")
         let script = LocalSlurm.repository + "/Scripts/sweep-with-records"
         func withRecords(_ indices: [String]) throws -> (status: Int32, output: String) {
