@@ -6,4 +6,4 @@ set ylabel "mig"
 set grid
 set key outside right
 set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
-plot 'curve-mig-vs-images.0.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae", 'curve-mig-vs-images.1.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae"
+plot 'curve-mig-vs-images.0.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae", 'curve-mig-vs-images.1.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-ml-vae", 'curve-mig-vs-images.2.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae", 'curve-mig-vs-images.3.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-vae", 'curve-mig-vs-images.4.dat' using 1:2:3 with yerrorlines lw 2 title "kind=dip-vae-1", 'curve-mig-vs-images.5.dat' using 1:2:3 with yerrorlines lw 2 title "kind=factor-vae"

@@ -6,4 +6,4 @@ set ylabel "modularity"
 set grid
 set key outside right
 set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
-plot 'curve-modularity-vs-minutes.0.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae", 'curve-modularity-vs-minutes.1.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae"
+plot 'curve-modularity-vs-minutes.0.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae", 'curve-modularity-vs-minutes.1.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-ml-vae", 'curve-modularity-vs-minutes.2.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae", 'curve-modularity-vs-minutes.3.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-vae", 'curve-modularity-vs-minutes.4.dat' using 1:2:3 with yerrorlines lw 2 title "kind=dip-vae-1", 'curve-modularity-vs-minutes.5.dat' using 1:2:3 with yerrorlines lw 2 title "kind=factor-vae"

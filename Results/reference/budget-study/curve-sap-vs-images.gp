@@ -6,4 +6,4 @@ set ylabel "sap"
 set grid
 set key outside right
 set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
-plot 'curve-sap-vs-images.0.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae", 'curve-sap-vs-images.1.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae"
+plot 'curve-sap-vs-images.0.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae", 'curve-sap-vs-images.1.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-ml-vae", 'curve-sap-vs-images.2.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae", 'curve-sap-vs-images.3.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-vae", 'curve-sap-vs-images.4.dat' using 1:2:3 with yerrorlines lw 2 title "kind=dip-vae-1", 'curve-sap-vs-images.5.dat' using 1:2:3 with yerrorlines lw 2 title "kind=factor-vae"
