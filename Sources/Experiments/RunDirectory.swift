@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import TensorCore
 
 /// A run directory `Results/<experiment>/<run-id>/`, written once per run:
@@ -6,7 +7,7 @@ import TensorCore
 /// | file | written |
 /// |---|---|
 /// | `config.toml` | the resolved config (every default filled in), at creation |
-/// | `run.json` | run id, seed, git commit, threads, version, start time, at creation |
+/// | `run.json` | run id, seed, git commit and SHA-256 of the executable, threads, version, start time, at creation |
 /// | `log.csv` | one row per `log_every` steps, appended at each checkpoint |
 /// | `checkpoints/step-NNNNNNNN.safetensors` | model, optimiser state and RNG state (the newest `keep_checkpoints`) |
 /// | `model.safetensors` | final weights (loadable with `safetensors.numpy.load_file`) |
@@ -72,16 +73,38 @@ public struct RunDirectory: Sendable {
         }.sorted()
     }
 
-    /// The git commit of the working directory (`+dirty` with uncommitted changes), or "unknown".
-    public static func gitCommit() -> String {
-        func git(_ arguments: [String]) -> String? {
-            guard let result = try? ChildProcess.run(["git"] + arguments), result.status == 0 else { return nil }
+    /// The git commit of the build that is running, `+dirty` when its work tree has uncommitted
+    /// changes, or "unknown": the repository the executable was built in (`REPO/.build/…`, as
+    /// `swift run` and `swift test` run it) when there is one, else the working directory's.
+    /// A copied binary (a study's pinned build) has no repository: its `run.json` still names
+    /// it exactly by ``executableSHA256``.
+    public static func gitCommit(executable: String? = executablePath) -> String {
+        func git(_ arguments: [String], in directory: String?) -> String? {
+            guard let result = try? ChildProcess.run(["git"] + arguments, in: directory), result.status == 0 else { return nil }
             return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        guard let commit = git(["rev-parse", "HEAD"]) else { return "unknown" }
-        let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
-        return commit + (dirty ? "+dirty" : "")
+        var directories: [String?] = [nil]
+        if let executable, let build = executable.range(of: "/.build/") {
+            directories.insert(String(executable[..<build.lowerBound]), at: 0)
+        }
+        for directory in directories {
+            guard let commit = git(["rev-parse", "HEAD"], in: directory) else { continue }
+            let dirty = !(git(["status", "--porcelain", "--untracked-files=no"], in: directory) ?? "").isEmpty
+            return commit + (dirty ? "+dirty" : "")
+        }
+        return "unknown"
     }
+
+    /// The running executable's resolved path (`/proc/self/exe`), nil where it cannot be read.
+    public static let executablePath: String? = {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+    }()
+
+    /// SHA-256 (hex) of the running executable's bytes, computed once per process: `run.json`'s
+    /// `executable_sha256`, which names the exact build that made a run even when the binary
+    /// was copied out of its repository. Nil where the executable cannot be read.
+    public static let executableSHA256: String? = executablePath.flatMap { try? SHA256Hex.of(file: $0) }
 }
 
 extension RunDirectory {

@@ -241,6 +241,7 @@ public final class Trainer {
         let info: [String: Any] = [
             "run_id": config.runID, "experiment": config.name, "seed": Int(config.seed), "threads": config.threads,
             "git_commit": RunDirectory.gitCommit(), "untangle_version": untangleVersion,
+            "executable": RunDirectory.executablePath ?? "unknown", "executable_sha256": RunDirectory.executableSHA256 ?? "unknown",
             "started": ISO8601DateFormatter().string(from: Date()), "blas": BLAS.configuration,
         ]
         try writeJSON(info, to: run.runInfoPath)

@@ -45,7 +45,7 @@ public enum Safetensors {
 
     /// Lower-case hex SHA-256 of `bytes`.
     static func sha256(_ bytes: UnsafeRawBufferPointer) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        SHA256Hex.of(bytes)
     }
 
     /// The file's bytes for `tensors` and string `metadata` (plus the checksums).
@@ -64,7 +64,7 @@ public enum Safetensors {
                 whole.update(bufferPointer: bytes)
             }
         }
-        metadata[checksumKey] = whole.finalize().map { String(format: "%02x", $0) }.joined()
+        metadata[checksumKey] = SHA256Hex.hex(whole.finalize())
         metadata[layoutKey] = layoutDigest(names.map { name in
             let t = tensors[name]!
             return (name, t.shape, header[name].flatMap { ($0 as? [String: Any])?["data_offsets"] as? [Int] } ?? [])

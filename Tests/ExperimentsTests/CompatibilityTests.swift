@@ -28,8 +28,14 @@ import Testing
         let oldEvaluation = try #require(try run.jsonObject("evaluation.json"))
         let names = try trained.probe(points: 500)
         #expect(names.map(\.name) == oldNames.map(\.name))
+        // Names and MI shares come from discretised codes and must match exactly. The KL per latent is
+        // a float32 mean over encoder outputs, and OpenBLAS (DYNAMIC_ARCH) picks its sgemm kernel by
+        // CPU, each with its own summation order: on the committed run, OPENBLAS_CORETYPE Prescott, Core2,
+        // Nehalem, Sandybridge, Haswell, SkylakeX, Cooperlake, Zen and Atom give KLs within 4.04e-7 of
+        // 0.2.0's (relative; Haswell, Cooperlake and Zen exactly), SkylakeX 2.5e-7 — a few float32 ulps.
+        // The bound is 10x that spread: another machine passes; a changed KL formula moves it by far more.
         for (new, old) in zip(names, oldNames) {
-            #expect(abs(new.share - old.share) < 1e-12 && abs(new.kl - old.kl) < 1e-9, "\(new) vs \(old)")
+            #expect(abs(new.share - old.share) < 1e-12 && abs(new.kl - old.kl) <= 4e-6 * abs(old.kl), "\(new) vs \(old)")
         }
         let (values, _) = try trained.evaluate(try MetricRegistry.parseList("mig,modularity"), trainCount: 300, evalCount: 100)
         for (name, value) in values {

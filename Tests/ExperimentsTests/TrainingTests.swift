@@ -72,6 +72,19 @@ func lossColumns(_ run: RunDirectory) throws -> [String] {
         #expect(metrics.klPerLatent.count == 3 && metrics.reconstruction > 0 && metrics.elbo < 0)
         let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: t.run.runInfoPath))) as! [String: Any]
         #expect(info["seed"] as? Int == 5 && (info["git_commit"] as? String)?.isEmpty == false)
+        // The build that made the run: the test runner lives in this repository's .build, so its commit
+        // is this checkout's HEAD, and the executable's digest is the SHA-256 of its bytes.
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let head = try ChildProcess.run(["git", "rev-parse", "HEAD"], in: repository)
+        if head.status == 0 {  // a checkout (not an exported tree)
+            let commit = head.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect((info["git_commit"] as? String)?.hasPrefix(commit) == true, "\(info["git_commit"] ?? "none") vs \(commit)")
+        }
+        let executable = try #require(info["executable"] as? String)
+        #expect(FileManager.default.fileExists(atPath: executable) && executable.contains("/.build/"))
+        #expect(info["executable_sha256"] as? String == (try SHA256Hex.of(file: executable)))
+        #expect(try SHA256Hex.of(file: executable) != (try SHA256Hex.of(file: t.run.configPath)))
         // The weights load as plain safetensors and match the model.
         let (tensors, _) = try Safetensors.read(t.run.modelPath)
         #expect(tensors["encoder.fc1.weight"] == t.model.parameters[0].value)

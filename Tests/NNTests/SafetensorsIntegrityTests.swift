@@ -12,6 +12,22 @@ import Testing
         FileManager.default.temporaryDirectory.appendingPathComponent("integrity-\(UUID())-\(name)").path
     }
 
+    /// Known answers (FIPS 180-2 appendix B): "abc", the empty file, and a file of 3 MiB that
+    /// spans several 1 MiB chunks and must hash as one buffer does; a missing file names itself.
+    @Test func fileDigestsMatchKnownAnswersAcrossChunks() throws {
+        let abc = temporary("abc")
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: abc))
+        #expect(try SHA256Hex.of(file: abc) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let empty = temporary("empty")
+        try Data().write(to: URL(fileURLWithPath: empty))
+        #expect(try SHA256Hex.of(file: empty) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let big = temporary("big")
+        let bytes = Data((0..<(3 << 20) + 7).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) })
+        try bytes.write(to: URL(fileURLWithPath: big))
+        #expect(try SHA256Hex.of(file: big) == bytes.withUnsafeBytes { SHA256Hex.of($0) })
+        expectFormatError("missing-file", "cannot be opened") { _ = try SHA256Hex.of(file: temporary("missing-file")) }
+    }
+
     func expectFormatError(_ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
         do {
             try body()
