@@ -55,7 +55,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "untangle-bench",
-            dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "Metrics", "Explain", "Experiments",
+            dependencies: ["CBLAS", "TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "Metrics", "Explain", "Experiments",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: releaseSpeed),
         .target(name: "Notebook", dependencies: ["TensorCore", "Datasets", "Experiments"], path: "Notebooks-as-scripts/Notebook"),

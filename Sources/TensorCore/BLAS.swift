@@ -16,15 +16,18 @@ public enum BLAS {
     /// `C ← α·op(A)·op(B) + β·C` on raw row-major buffers, where `op(X)` is `X` or `Xᵀ`.
     ///
     /// Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`; `lda`, `ldb`,
-    /// `ldc` are the row strides of the stored (untransposed) matrices.
+    /// `ldc` are the row strides of the stored (untransposed) matrices. Runs with subnormals
+    /// flushed to zero (`SubnormalFlush`).
     @inline(__always)
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        SubnormalFlush.flushing {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
 }
 

@@ -37,19 +37,20 @@ public enum Parallel {
 
     /// Calls `body(i)` for every `i` in `0..<count`, in `threadCount` contiguous chunks,
     /// running single-threaded when there are fewer than `minimumPerThread` items per thread.
-    /// `body` must write disjoint memory for distinct `i`.
+    /// `body` must write disjoint memory for distinct `i`. Each thread's share runs with
+    /// subnormals flushed to zero (`SubnormalFlush`).
     @inlinable
     public static func forEach(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
         let threads = Swift.min(threadCount, count / Swift.max(minimumPerThread, 1))
         if threads <= 1 {
-            for i in 0..<count { body(i) }
+            SubnormalFlush.flushing { for i in 0..<count { body(i) } }
             return
         }
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let work = body
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 let start = count * t / threads, end = count * (t + 1) / threads
-                for i in start..<end { work(i) }
+                SubnormalFlush.flushing { for i in start..<end { work(i) } }
             }
         }
     }
@@ -60,7 +61,7 @@ public enum Parallel {
     @inlinable
     public static func forEachBlock(_ count: Int, minimumParallelCount: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
         if threadCount == 1 || count < minimumParallelCount {
-            body(0..<count)
+            SubnormalFlush.flushing { body(0..<count) }
             return
         }
         let ranges = chunks(count)

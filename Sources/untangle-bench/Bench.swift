@@ -14,7 +14,7 @@ struct UntangleBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "untangle-bench",
         abstract: "Speed benchmarks for Untangle (run with `swift run -c release untangle-bench …`).",
-        subcommands: [TrainStep.self, Scaling.self, LayerBench.self, Encode.self, DataLoading.self, MetricsBench.self, SaliencyBench.self])
+        subcommands: [TrainStep.self, Scaling.self, LayerBench.self, Encode.self, DataLoading.self, MetricsBench.self, SaliencyBench.self, SubnormalBench.self])
 }
 
 /// Seconds per call of `body`, timed over `repetitions` calls after one warm-up call.
