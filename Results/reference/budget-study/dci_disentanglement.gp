@@ -1,4 +1,4 @@
-set terminal pngcairo size 790,440 enhanced font 'DejaVu Sans,10' noenhanced
+set terminal pngcairo size 880,440 enhanced font 'DejaVu Sans,10' noenhanced
 set output "dci_disentanglement.png"
 set title "dci.disentanglement (mean ± std over seeds)"
 set ylabel "dci.disentanglement"
@@ -7,5 +7,5 @@ set grid ytics
 set style fill solid 0.7
 set boxwidth 0.6
 set xtics rotate by 30 right
-set xrange [-0.6:6.6]
+set xrange [-0.6:7.6]
 plot 'dci_disentanglement.dat' using 1:3:xtic(2) with boxes lc rgb '#2166ac', '' using 1:3:4 with yerrorbars lc rgb 'black' pt 0 lw 1.5
