@@ -1,12 +1,21 @@
 // swift-tools-version:6.0
 // Untangle — a Swift workbench for disentangled representations.
 // Module graph (dependencies point one way):
-//   CBLAS → TensorCore → Autodiff → NN → Optimizers → Models → {Metrics, Explain} → Experiments → untangle
+//   CBLAS → TensorCore → Autodiff → NN (ConvKernels: direct convolution kernels, no dependencies) → Optimizers → Models → {Metrics, Explain} → Experiments → untangle
 //   CPNG → ImageIO (TensorCore) → Datasets, Plotting; Metrics also uses Datasets; NN uses swift-crypto (checksums)
 //   Experiments → Serve (Hummingbird: `untangle serve`, the browser explorer) → untangle
 import PackageDescription
 
 let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+// The direct convolution kernels are compiled for AVX-512 (`skylake-avx512`: x86-64-v4 and the extensions every AVX-512 CPU has) on x86-64; NN calls them only
+// after checking the CPU (`DirectConvolution.isSupported`). Elsewhere they build for the baseline.
+// Optimised in debug builds too: unoptimised SIMD code is ~100× slower, and the tests train with them.
+#if arch(x86_64)
+let kernelSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "skylake-avx512"])]
+#else
+let kernelSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+#endif
 
 let package = Package(
     name: "Untangle",
@@ -33,7 +42,8 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: releaseSpeed),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: releaseSpeed),
-        .target(name: "NN", dependencies: ["TensorCore", "Autodiff", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "ConvKernels", swiftSettings: kernelSpeed),
+        .target(name: "NN", dependencies: ["TensorCore", "Autodiff", "ConvKernels", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: releaseSpeed),
         .target(name: "Optimizers", dependencies: ["TensorCore", "NN"], swiftSettings: releaseSpeed),
         .target(name: "ImageIO", dependencies: ["CPNG", "TensorCore"]),
@@ -70,7 +80,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "Autodiff"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["TensorCore", "Autodiff", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["TensorCore", "Autodiff", "NN", "ConvKernels", "Optimizers", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["TensorCore", "Datasets", "ImageIO", "TestSupport"],

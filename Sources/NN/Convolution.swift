@@ -2,7 +2,8 @@ import Autodiff
 import TensorCore
 
 // 2-D convolution and transposed convolution as autodiff primitives, each
-// forward beside its pullback. Both lower to GEMMs over im2col/col2im matrices
+// forward beside its pullback. Layers whose channel counts are multiples of 32 run the direct
+// kernels of `ConvKernels` (DirectLowering.swift); every other shape lowers to GEMMs over im2col/col2im matrices
 // with the images of a batch piece folded into the GEMM's N dimension; the pieces (single
 // images when an image alone gives ≥ 256 GEMM columns, else as many images as fit 1 MiB of
 // scratch, at least one piece per thread) run concurrently, one GEMM per piece. Scratch
@@ -87,7 +88,7 @@ private func addBias(_ bias: UnsafePointer<Float>, batch: Int, channels: Int, pl
 }
 
 /// Σ over batch and space of a `[B, C, H, W]` tensor → `[C]` (the bias gradient).
-private func channelSums(_ g: Tensor) -> Tensor {
+func channelSums(_ g: Tensor) -> Tensor {
     let (b, c) = (g.shape[0], g.shape[1]), plane = g.count / Swift.max(b * c, 1)
     return Tensor(shape: [c]) { out in
         g.scalars.withUnsafeBufferPointer { p in
@@ -141,7 +142,7 @@ private func optionalBuffer(_ needed: Bool, _ count: Int, _ body: (UnsafeMutable
 }
 
 /// `body` with a pointer to `t`'s elements, or `nil` when `t` is `nil`.
-private func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let t else { return body(nil) }
     return t.withPointer { body($0) }
 }
@@ -149,7 +150,7 @@ private func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?
 /// Where a chunk's pullback puts its weight gradient: `pointer` (nil when ∂W is not needed), which
 /// holds the sum of the thread's earlier chunks when `accumulate` (GEMM with β = 1) and is
 /// overwritten when not (β = 0).
-private struct WeightGradientSlot {
+struct WeightGradientSlot {
     let pointer: UnsafeMutablePointer<Float>?
     let accumulate: Bool
     var beta: Float { accumulate ? 1 : 0 }
@@ -159,7 +160,7 @@ private struct WeightGradientSlot {
 /// partial `∂W` per thread (when needed), runs `body(chunk, ∂W slot, ∂x base)` for every chunk —
 /// each thread its contiguous run of chunks in order, adding their ∂W into its partial — then sums
 /// the partials in thread order and appends `∂b`. Deterministic for a given thread count.
-private func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tensor, inputShape: [Int], weightShape: [Int],
+func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tensor, inputShape: [Int], weightShape: [Int],
                                  chunkCount: Int,
                                  _ body: (Int, WeightGradientSlot, UnsafeMutablePointer<Float>?) -> Void) -> [Tensor?] {
     let weightCount = weightShape.product
@@ -190,7 +191,10 @@ private func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tens
 /// Lowering per batch chunk: `cols = im2col(x) [C·k·k, b·L]`, `Y = W·cols [O, b·L]`, then NCHW
 /// (a one-image chunk's `Y [O, L]` is written into the output in place).
 /// Pullback with `G [O, b·L]`: `∂W = Σ_chunks G·colsᵀ`, `∂b = Σ G`, `∂x = col2im(Wᵀ·G)`.
-public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int) -> Variable {
+/// With `lowering` `.automatic` (the default), layers whose channel counts are multiples of 32 run the
+/// same three products through the direct kernels instead (see `ConvolutionLowering`).
+public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int,
+                   lowering: ConvolutionLowering = .automatic) -> Variable {
     precondition(x.shape.count == 4, "conv2d: input must be [B, C, H, W], got \(x.shape)")
     let ws = weight.shape
     precondition(ws.count == 4 && ws[1] == x.shape[1] && ws[2] == ws[3],
@@ -199,6 +203,9 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     if let bias { precondition(bias.shape == [outChannels], "conv2d: bias \(bias.shape), want [\(outChannels)]") }
     let g = WindowGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                            kernel: ws[2], stride: stride, padding: padding)
+    if lowering.usesDirect(inChannels: g.channels, outChannels: outChannels, gridWidth: g.gridWidth) {
+        return directConv2d(x, weight: weight, bias: bias, g, outChannels: outChannels)
+    }
     let (patch, grid) = (g.patchSize, g.gridSize)
     let chunks = batchPieces(batch, floatsPerImage: max(patch, outChannels) * grid, grid: grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
@@ -268,7 +275,9 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
 /// Lowering per batch chunk: `X [C, b·H·W]`, `cols = Wᵀ·X [O·k·k, b·H·W]`, `y = col2im(cols)`
 /// (a one-image chunk reads its `X [C, H·W]` from the input in place).
 /// Pullback: `dcols = im2col(G)`, `∂W = Σ_chunks X·dcolsᵀ`, `∂x = W·dcols`, `∂b = Σ G`.
-public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int) -> Variable {
+/// `lowering` as in `conv2d` (the direct kernels need the input grid ≥ 8 wide).
+public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int,
+                            lowering: ConvolutionLowering = .automatic) -> Variable {
     precondition(x.shape.count == 4, "convTranspose2d: input must be [B, C, H, W], got \(x.shape)")
     let ws = weight.shape
     precondition(ws.count == 4 && ws[0] == x.shape[1] && ws[2] == ws[3],
@@ -281,6 +290,9 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     // The output image is swept by the same window that maps it back to the input grid.
     let g = WindowGeometry(channels: outChannels, height: outH, width: outW, kernel: k, stride: stride, padding: padding)
     precondition(g.gridHeight == h && g.gridWidth == wd, "convTranspose2d: geometry mismatch")
+    if lowering.usesDirect(inChannels: inChannels, outChannels: outChannels, gridWidth: wd) {
+        return directConvTranspose2d(x, weight: weight, bias: bias, g, inChannels: inChannels)
+    }
     let (patch, grid) = (g.patchSize, h * wd)
     let chunks = batchPieces(batch, floatsPerImage: max(patch, inChannels) * grid, grid: grid)
     let (w, xv, bv) = (weight.value, x.value, bias?.value)

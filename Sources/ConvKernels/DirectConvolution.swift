@@ -1,0 +1,332 @@
+// Direct convolution kernels: the three products of a convolution layer computed from the
+// activations in place, without materialising im2col/col2im matrices. This module is compiled
+// for `skylake-avx512` (AVX-512 F/CD/BW/DQ/VL, FMA) on x86-64 (see Package.swift); `DirectConvolution.isSupported` says
+// whether this CPU can run it, and callers must check it first. Everything here is plain Swift
+// SIMD over raw pointers: no dependency on the rest of Untangle.
+//
+// The register tile of every kernel is `Tile`: 8 output positions (or 8 weight rows) × 32
+// channels, sixteen `SIMD16<Float>` accumulators, two weight vectors and one broadcast in
+// registers — 19 of AVX-512's 32 vector registers, one fused multiply-add per lane per step.
+// Order of summation is fixed by the loops, so results are deterministic.
+
+import Foundation
+
+/// Channels a kernel's vector dimension must be a multiple of (two 16-lane vectors).
+public let directChannelGroup = 32
+
+/// Positions (or weight rows) one register tile covers.
+public let directTileWidth = 8
+
+public enum DirectConvolution {
+    /// Whether this process can run the kernels: on x86-64 (Linux) the CPU must list the AVX-512 F, BW,
+    /// CD, DQ, VL and FMA flags in `/proc/cpuinfo` (the features of the `skylake-avx512` target the module
+    /// is compiled for that vector code uses); elsewhere on x86-64 never, on other architectures always.
+    public static let isSupported: Bool = {
+        #if arch(x86_64) && os(Linux)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        return ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl", "fma"].allSatisfy(flags.contains)
+        #elseif arch(x86_64)
+        return false
+        #else
+        return true
+        #endif
+    }()
+}
+
+typealias Lanes = SIMD16<Float>
+
+@inline(__always) private func load(_ p: UnsafePointer<Float>) -> Lanes {
+    UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+}
+
+/// 8 × 32 accumulators (`a[t]` channels 0–15, `b[t]` channels 16–31 of position or row `t`).
+private struct Tile {
+    var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes(), a4 = Lanes(), a5 = Lanes(), a6 = Lanes(), a7 = Lanes()
+    var b0 = Lanes(), b1 = Lanes(), b2 = Lanes(), b3 = Lanes(), b4 = Lanes(), b5 = Lanes(), b6 = Lanes(), b7 = Lanes()
+
+    /// `tile[t] += x[t·d] · (w0, w1)` for t = 0…7: eight positions `d` floats apart, one weight row.
+    @inline(__always) mutating func add(_ x: UnsafePointer<Float>, spacing d: Int, _ w0: Lanes, _ w1: Lanes) {
+        var s = Lanes(repeating: x[0]); a0.addProduct(s, w0); b0.addProduct(s, w1)
+        s = Lanes(repeating: x[d]); a1.addProduct(s, w0); b1.addProduct(s, w1)
+        s = Lanes(repeating: x[2 * d]); a2.addProduct(s, w0); b2.addProduct(s, w1)
+        s = Lanes(repeating: x[3 * d]); a3.addProduct(s, w0); b3.addProduct(s, w1)
+        s = Lanes(repeating: x[4 * d]); a4.addProduct(s, w0); b4.addProduct(s, w1)
+        s = Lanes(repeating: x[5 * d]); a5.addProduct(s, w0); b5.addProduct(s, w1)
+        s = Lanes(repeating: x[6 * d]); a6.addProduct(s, w0); b6.addProduct(s, w1)
+        s = Lanes(repeating: x[7 * d]); a7.addProduct(s, w0); b7.addProduct(s, w1)
+    }
+
+    /// `tile[r] += x[offsets[r]] · (g0, g1)` for r = 0…7: eight weight rows, one position.
+    @inline(__always) mutating func add(_ x: UnsafePointer<Float>, offsets o: UnsafePointer<Int>, _ g0: Lanes, _ g1: Lanes) {
+        var s = Lanes(repeating: x[o[0]]); a0.addProduct(s, g0); b0.addProduct(s, g1)
+        s = Lanes(repeating: x[o[1]]); a1.addProduct(s, g0); b1.addProduct(s, g1)
+        s = Lanes(repeating: x[o[2]]); a2.addProduct(s, g0); b2.addProduct(s, g1)
+        s = Lanes(repeating: x[o[3]]); a3.addProduct(s, g0); b3.addProduct(s, g1)
+        s = Lanes(repeating: x[o[4]]); a4.addProduct(s, g0); b4.addProduct(s, g1)
+        s = Lanes(repeating: x[o[5]]); a5.addProduct(s, g0); b5.addProduct(s, g1)
+        s = Lanes(repeating: x[o[6]]); a6.addProduct(s, g0); b6.addProduct(s, g1)
+        s = Lanes(repeating: x[o[7]]); a7.addProduct(s, g0); b7.addProduct(s, g1)
+    }
+
+    /// Writes the tile as 8 rows of 32 contiguous floats, `rowStride` floats apart.
+    @inline(__always) func store(to p: UnsafeMutablePointer<Float>, rowStride: Int = 32) {
+        func put(_ t: Int, _ x: Lanes, _ y: Lanes) {
+            UnsafeMutableRawPointer(p + rowStride * t).storeBytes(of: x, as: Lanes.self)
+            UnsafeMutableRawPointer(p + rowStride * t + 16).storeBytes(of: y, as: Lanes.self)
+        }
+        put(0, a0, b0); put(1, a1, b1); put(2, a2, b2); put(3, a3, b3)
+        put(4, a4, b4); put(5, a5, b5); put(6, a6, b6); put(7, a7, b7)
+    }
+
+    /// A tile holding 8 rows of 32 contiguous floats, `rowStride` floats apart.
+    @inline(__always) init(loading p: UnsafePointer<Float>, rowStride: Int = 32) {
+        func get(_ t: Int) -> (Lanes, Lanes) { (load(p + rowStride * t), load(p + rowStride * t + 16)) }
+        (a0, b0) = get(0); (a1, b1) = get(1); (a2, b2) = get(2); (a3, b3) = get(3)
+        (a4, b4) = get(4); (a5, b5) = get(5); (a6, b6) = get(6); (a7, b7) = get(7)
+    }
+
+    @inline(__always) init() {}
+}
+
+/// Writes the first `count` rows of a stored tile (`tile [8][32]`) into a channel-major output:
+/// `out[v·channelStride + t·spacing] = tile[t][v] (+ bias[v])` for v < 32.
+@inline(__always)
+private func scatter(_ tile: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
+                     channelStride: Int, spacing: Int, bias: UnsafePointer<Float>?) {
+    for v in 0..<32 {
+        let beta = bias?[v] ?? 0, row = out + v * channelStride
+        for t in 0..<count { row[t * spacing] = tile[32 * t + v] + beta }
+    }
+}
+
+/// A zero-padded, channel-major image: `C` planes of `height × width` floats, `rowStride`
+/// (= padded width) apart in a row, `planeStride` apart per channel, with slack after the last
+/// plane so that a tile may read up to 8 positions past a row's end (those lanes are discarded).
+public struct PaddedImage {
+    /// Number of planes C.
+    public let channels: Int
+    /// Padded plane size: rows and floats per row.
+    public let rowCount: Int, rowStride: Int
+    /// Floats from one plane to the next.
+    public var planeStride: Int { rowCount * rowStride }
+
+    /// Geometry of `channels` planes of `height × width` padded by `top`/`left` zeros before and
+    /// `bottom`/`right` after.
+    public init(channels: Int, height: Int, width: Int, top: Int, bottom: Int, left: Int, right: Int) {
+        self.channels = channels
+        rowCount = height + top + bottom
+        rowStride = width + left + right
+    }
+
+    /// Floats a buffer for this image needs, slack included (`slack` floats beyond the last plane).
+    public func bufferCount(slack: Int) -> Int { channels * planeStride + slack }
+}
+
+/// Copies `x [C, H, W]` into a zero-padded buffer: `out[c, top + y, left + x] = x[c, y, x]`, zeros
+/// elsewhere (the whole buffer of `count` floats is written).
+public func pad(_ x: UnsafePointer<Float>, height: Int, width: Int, top: Int, left: Int,
+                into out: UnsafeMutablePointer<Float>, _ image: PaddedImage, count: Int) {
+    // Zero the rows above and below the image and each row's margins; the copy writes the rest.
+    let right = image.rowStride - left - width
+    for c in 0..<image.channels {
+        let planeStart = out + c * image.planeStride
+        planeStart.update(repeating: 0, count: top * image.rowStride)
+        for y in 0..<height {
+            let row = planeStart + (top + y) * image.rowStride
+            row.update(repeating: 0, count: left)
+            (row + left).update(from: x + (c * height + y) * width, count: width)
+            (row + left + width).update(repeating: 0, count: right)
+        }
+        (planeStart + (top + height) * image.rowStride).update(repeating: 0, count: (image.rowCount - top - height) * image.rowStride)
+    }
+    let used = image.channels * image.planeStride
+    (out + used).update(repeating: 0, count: count - used)
+}
+
+/// `out[l·V + v] = x[v·L + l]`: a channel-major `[V, L]` block to position-major `[L, V]`.
+public func transpose(_ x: UnsafePointer<Float>, channels: Int, positions: Int, into out: UnsafeMutablePointer<Float>) {
+    for v in 0..<channels {
+        let row = x + v * positions
+        for l in 0..<positions { out[l * channels + v] = row[l] }
+    }
+}
+
+/// One output row of a correlation, tile by tile: for `t < count`, `v < 32`,
+/// `out[v·channelStride + t·outSpacing] = bias[v] + Σ_{r < rows} x[inputOffsets[r] + t·spacing] · w[weightOffsets[r] + v]`.
+/// The shared inner loop of `correlate` and `correlateTransposed`.
+@inline(__always)
+private func correlateRow(_ x: UnsafePointer<Float>, inputOffsets: UnsafePointer<Int>, spacing: Int,
+                          _ w: UnsafePointer<Float>, weightOffsets: UnsafePointer<Int>, rows: Int, count: Int,
+                          bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>, channelStride: Int, outSpacing: Int,
+                          tileBuffer: UnsafeMutablePointer<Float>) {
+    var t0 = 0
+    while t0 < count {
+        let base = x + t0 * spacing
+        var tile = Tile()
+        for r in 0..<rows {
+            let wr = w + weightOffsets[r]
+            tile.add(base + inputOffsets[r], spacing: spacing, load(wr), load(wr + 16))
+        }
+        tile.store(to: tileBuffer)
+        scatter(tileBuffer, count: Swift.min(directTileWidth, count - t0), into: out + t0 * outSpacing,
+                channelStride: channelStride, spacing: outSpacing, bias: bias)
+        t0 += directTileWidth
+    }
+}
+
+/// Correlation of a padded image with packed weights, one image (the forward product of a
+/// convolution, and ∂x of a transposed one).
+///
+/// Concretely, for every `v < V`, grid position `(y, x)` with `y < gridHeight`, `x < gridWidth`:
+/// `out[v, y, x] = bias[v] + Σ_r xp[rowOffsets[r] + s·y·rowStride + s·x] · w[r·V + v]`, where the
+/// rows `r < rows` enumerate `(c, i, j)` and `rowOffsets[r] = c·planeStride + i·rowStride + j`.
+/// Shapes: `xp` a `PaddedImage`, `w [rows, V]`, `out [V, gridHeight·gridWidth]`; `V` a multiple of 32.
+public func correlate(_ xp: UnsafePointer<Float>, _ image: PaddedImage, rowOffsets: UnsafePointer<Int>, rows: Int,
+                      stride s: Int, weights w: UnsafePointer<Float>, channels V: Int,
+                      gridHeight: Int, gridWidth: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+    let tileBuffer = UnsafeMutablePointer<Float>.allocate(capacity: directTileWidth * 32)
+    defer { tileBuffer.deallocate() }
+    let plane = gridHeight * gridWidth
+    let weightOffsets = (0..<rows).map { $0 * V }
+    weightOffsets.withUnsafeBufferPointer { wo in
+        for group in Swift.stride(from: 0, to: V, by: 32) {
+            for y in 0..<gridHeight {
+                correlateRow(xp + s * y * image.rowStride, inputOffsets: rowOffsets, spacing: s, w + group, weightOffsets: wo.baseAddress!,
+                             rows: rows, count: gridWidth, bias: bias.map { $0 + group }, into: out + group * plane + y * gridWidth,
+                             channelStride: plane, outSpacing: 1, tileBuffer: tileBuffer)
+            }
+        }
+    }
+}
+
+/// Weight gradient of a correlation, one image, accumulated: the ∂W of a convolution (and of a
+/// transposed one, with the roles of its input and upstream gradient swapped).
+///
+/// Concretely, for every row `r < rows` (as in `correlate`) and `v < V`:
+/// `dw[r·V + v] += Σ_{y,x} xp[rowOffsets[r] + s·y·rowStride + s·x] · g[(y·gridWidth + x)·V + v]`.
+/// Shapes: `xp` a `PaddedImage`, `g [gridHeight·gridWidth, V]` (position-major), `dw [rows, V]`;
+/// `rowOffsets` padded to a multiple of 8 entries (extra rows read any valid offset, and are not written).
+public func correlateWeights(_ xp: UnsafePointer<Float>, _ image: PaddedImage, rowOffsets: UnsafePointer<Int>, rows: Int,
+                             stride s: Int, gradient g: UnsafePointer<Float>, channels V: Int,
+                             gridHeight: Int, gridWidth: Int, into dw: UnsafeMutablePointer<Float>) {
+    let tileBuffer = UnsafeMutablePointer<Float>.allocate(capacity: directTileWidth * 32)
+    defer { tileBuffer.deallocate() }
+    for group in Swift.stride(from: 0, to: V, by: 32) {
+        var r0 = 0
+        while r0 < rows {
+            let count = Swift.min(directTileWidth, rows - r0)
+            // A full tile of rows is read and written in place; a part-filled last one through a buffer.
+            let target = dw + r0 * V + group
+            if count < directTileWidth {
+                for t in 0..<directTileWidth {
+                    for v in 0..<32 { tileBuffer[32 * t + v] = t < count ? target[t * V + v] : 0 }
+                }
+            }
+            var tile = count < directTileWidth ? Tile(loading: tileBuffer) : Tile(loading: target, rowStride: V)
+            let offsets = rowOffsets + r0
+            for y in 0..<gridHeight {
+                let rowBase = xp + s * y * image.rowStride
+                let gRow = g + y * gridWidth * V + group
+                for x in 0..<gridWidth {
+                    let gp = gRow + x * V
+                    tile.add(rowBase + s * x, offsets: offsets, load(gp), load(gp + 16))
+                }
+            }
+            if count < directTileWidth {
+                tile.store(to: tileBuffer)
+                for t in 0..<count {
+                    for v in 0..<32 { target[t * V + v] = tileBuffer[32 * t + v] }
+                }
+            } else {
+                tile.store(to: target, rowStride: V)
+            }
+            r0 += directTileWidth
+        }
+    }
+}
+
+/// The taps of a transposed correlation along one axis: for output coordinate `o`, the kernel
+/// indices `i` with `(o + padding − i) ≡ 0 (mod stride)` and the padded input coordinate
+/// `(o + padding − i)/stride + low` they read.
+public struct Taps {
+    /// `(kernel index, padded input coordinate)` pairs.
+    public var pairs: [(index: Int, position: Int)]
+
+    /// Taps of output coordinate `o`, for a kernel of `kernel` taps, `stride`, `padding`, and an input
+    /// padded by `low` zeros in front.
+    public init(output o: Int, kernel: Int, stride: Int, padding: Int, low: Int) {
+        pairs = (0..<kernel).compactMap { i in
+            let t = o + padding - i
+            guard t % stride == 0 else { return nil }
+            return (i, floorDivide(t, stride) + low)
+        }
+    }
+}
+
+@inline(__always) func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
+/// The taps of a transposed correlation for every output row and column phase, flattened once per
+/// layer call and shared by all its images (see `correlateTransposed`).
+public struct TransposedTaps: Sendable {
+    /// Per `(oy, phase)` segment, the offsets into the padded input and into the packed weights of each
+    /// `(u, i, j)` tap, concatenated; `segments[oy·phases + phase]` is that segment's range.
+    let inputOffsets: [Int], weightOffsets: [Int], segments: [Range<Int>]
+    /// Output size and the number of column phases (`min(stride, outWidth)`).
+    let outHeight: Int, outWidth: Int, phases: Int, stride: Int
+
+    /// Taps for a `kernel × kernel` window with `stride`, `padding` over an input of geometry `image`
+    /// (front padding `top`, `left`), packed weights with `V` channels per row, and an
+    /// `outHeight × outWidth` output.
+    public init(_ image: PaddedImage, kernel k: Int, stride s: Int, padding p: Int, top: Int, left: Int, channels V: Int,
+                outHeight: Int, outWidth: Int) {
+        let phases = Swift.min(s, outWidth)
+        let columnTaps = (0..<phases).map { Taps(output: $0, kernel: k, stride: s, padding: p, low: left).pairs }
+        var inputOffsets: [Int] = [], weightOffsets: [Int] = [], segments: [Range<Int>] = []
+        for oy in 0..<outHeight {
+            let rowTaps = Taps(output: oy, kernel: k, stride: s, padding: p, low: top).pairs
+            for phase in 0..<phases {
+                let start = inputOffsets.count
+                for u in 0..<image.channels { for (i, py) in rowTaps { for (j, px) in columnTaps[phase] {
+                    inputOffsets.append(u * image.planeStride + py * image.rowStride + px)
+                    weightOffsets.append(((u * k + i) * k + j) * V)
+                } } }
+                segments.append(start..<inputOffsets.count)
+            }
+        }
+        (self.inputOffsets, self.weightOffsets, self.segments) = (inputOffsets, weightOffsets, segments)
+        (self.outHeight, self.outWidth, self.phases, self.stride) = (outHeight, outWidth, phases, s)
+    }
+}
+
+/// Transposed correlation of a padded image with packed weights, one image, as a gather (each
+/// output pixel sums the taps that reach it): the ∂x of a convolution and the forward product of a
+/// transposed one.
+///
+/// Concretely, for every `v < V` and output pixel `(oy, ox)` of `outHeight × outWidth`:
+/// `out[v, oy, ox] = bias[v] + Σ_{u < U} Σ_{(i, py) ∈ taps(oy)} Σ_{(j, px) ∈ taps(ox)} gp[u, py, px] · w[((u·k + i)·k + j)·V + v]`,
+/// with `taps` as in `Taps` (stride `s`, padding `p`, the input's front padding), flattened in `taps`.
+/// Pixels of one output row that share `ox mod s` share their taps (at consecutive input columns) and
+/// are tiled 8 at a time. Shapes: `gp` a `PaddedImage` of U planes, `w [U·k·k, V]`,
+/// `out [V, outHeight·outWidth]`; V a multiple of 32.
+public func correlateTransposed(_ gp: UnsafePointer<Float>, taps: TransposedTaps, weights w: UnsafePointer<Float>, channels V: Int,
+                                bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+    let tileBuffer = UnsafeMutablePointer<Float>.allocate(capacity: directTileWidth * 32)
+    defer { tileBuffer.deallocate() }
+    let (outHeight, outWidth, s) = (taps.outHeight, taps.outWidth, taps.stride), plane = outHeight * outWidth
+    taps.inputOffsets.withUnsafeBufferPointer { io in taps.weightOffsets.withUnsafeBufferPointer { wo in
+        for oy in 0..<outHeight {
+            for phase in 0..<taps.phases {
+                let segment = taps.segments[oy * taps.phases + phase]
+                let pixels = (outWidth - phase + s - 1) / s
+                for group in Swift.stride(from: 0, to: V, by: 32) {
+                    correlateRow(gp, inputOffsets: io.baseAddress! + segment.lowerBound, spacing: 1, w + group,
+                                 weightOffsets: wo.baseAddress! + segment.lowerBound, rows: segment.count, count: pixels,
+                                 bias: bias.map { $0 + group }, into: out + group * plane + oy * outWidth + phase,
+                                 channelStride: plane, outSpacing: s, tileBuffer: tileBuffer)
+                }
+            }
+        }
+    } }
+}
