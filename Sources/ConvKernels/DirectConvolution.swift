@@ -265,7 +265,8 @@ public struct Taps {
     }
 }
 
-@inline(__always) func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+/// `⌊a / b⌋` for `b > 0` (Swift's `/` truncates toward zero).
+@inline(__always) public func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
 /// The taps of a transposed correlation for every output row and column phase, flattened once per
 /// layer call and shared by all its images (see `correlateTransposed`).

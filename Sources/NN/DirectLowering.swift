@@ -89,8 +89,7 @@ private struct PaddedLayout {
     /// with `stride`, `padding` read input coordinates `floor((o + p − i)/s)` in `[low, high]`; an input of
     /// `inputSize` is padded by `−low` in front and `high − inputSize + 1` behind (each at least 0).
     static func gatherPadding(output: Int, inputSize: Int, kernel: Int, stride: Int, padding: Int) -> (front: Int, back: Int) {
-        func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
-        let low = floorDiv(padding - (kernel - 1), stride), high = floorDiv(output - 1 + padding, stride)
+        let low = floorDivide(padding - (kernel - 1), stride), high = floorDivide(output - 1 + padding, stride)
         return (Swift.max(0, -low), Swift.max(0, high - inputSize + 1))
     }
 }
@@ -195,13 +194,13 @@ func directConvTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, _ g
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         // ∂x correlates over (o,i,j): w [C, (o,i,j)] → packed [(o,i,j), C].
         let backwardWeights = needed[0] ? transposedBlocks(w, blocks: 1, rows: c, cols: rows) : nil
-        let upstreamPads = scratch(batch, upstreamLayout.count)
+        let upstreamPads = needed[0] || needed[1] ? scratch(batch, upstreamLayout.count) : [] // ∂b alone reads G as it is
         let inputT = needed[1] ? scratch(batch, grid * c) : []
         var result = upstream.withPointer { pg in withOptionalPointer(savedInput) { px in withOptionalPointer(backwardWeights) { pwT in
             offsets.withUnsafeBufferPointer { po in
                 convolutionPullback(needed, hasBias: hasBias, upstream: upstream, inputShape: inputShape, weightShape: [rows, c],
                                     chunkCount: batch) { b, dw, dxBase in
-                    upstreamLayout.fill(upstreamPads[b], from: pg + b * o * g.plane)
+                    if !upstreamPads.isEmpty { upstreamLayout.fill(upstreamPads[b], from: pg + b * o * g.plane) }
                     if let dwChunk = dw.pointer {
                         if !dw.accumulate { dwChunk.update(repeating: 0, count: rows * c) }
                         transpose(px! + b * c * grid, channels: c, positions: grid, into: inputT[b].pointer)

@@ -1,3 +1,4 @@
+import ConvKernels
 import TensorCore
 
 /// The geometry of a 2-D convolution window sweep, shared by `im2col` and `col2im`.
@@ -37,9 +38,8 @@ public struct WindowGeometry: Equatable, Sendable {
     /// for kernel column `j`: `ceil((p − j)/s) ≤ xo ≤ floor((W − 1 + p − j)/s)`, clipped to the grid.
     @inline(__always)
     func validColumns(_ j: Int) -> (first: Int, end: Int) {
-        func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
-        let first = Swift.max(0, -floorDiv(j - padding, stride))
-        let end = Swift.min(gridWidth, floorDiv(width - 1 + padding - j, stride) + 1)
+        let first = Swift.max(0, -floorDivide(j - padding, stride))
+        let end = Swift.min(gridWidth, floorDivide(width - 1 + padding - j, stride) + 1)
         return (first, Swift.max(first, end))
     }
 }
