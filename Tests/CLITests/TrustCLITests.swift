@@ -48,6 +48,14 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
         return root + "/preempt/" + name
     }
 
+    /// The run directory under `root/preempt` once the training process has made it, else nil —
+    /// for polling loops, where `onlyRun`'s `#require` would record a failure for every look
+    /// taken between the experiment folder appearing and its run folder appearing.
+    func runOnceMade(in root: String) -> String? {
+        guard let name = (try? FileManager.default.contentsOfDirectory(atPath: root + "/preempt"))?.first else { return nil }
+        return root + "/preempt/" + name
+    }
+
     @Test(arguments: ["SIGTERM", "SIGUSR1"])
     func aSignalCheckpointsStopsWith76AndTheResumeIsBitIdentical(signalName: String) throws {
         let dir = try temporaryFolder("preempt")
@@ -62,7 +70,7 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
         let deadline = Date().addingTimeInterval(120)
         var run: String?
         while Date() < deadline, process.isRunning {
-            if let r = try? onlyRun(in: dir + "/stopped"),
+            if let r = runOnceMade(in: dir + "/stopped"),
                (try? FileManager.default.contentsOfDirectory(atPath: r + "/checkpoints"))?.isEmpty == false { run = r; break }
             usleep(5_000)
         }
@@ -94,7 +102,7 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
         var run: String?
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, run == nil {
-            if let r = try? onlyRun(in: dir), FileManager.default.fileExists(atPath: r + "/log.csv") { run = r }
+            if let r = runOnceMade(in: dir), FileManager.default.fileExists(atPath: r + "/log.csv") { run = r }
             usleep(10_000)
         }
         let busy = try #require(run)
@@ -116,7 +124,7 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
         while Date() < deadline, run == nil {
             // A finished checkpoint, not the temporary of one being written (killed mid-write, that
             // temporary is removed as debris by the next command, leaving no checkpoint at all).
-            if let r = try? onlyRun(in: dir),
+            if let r = runOnceMade(in: dir),
                ((try? FileManager.default.contentsOfDirectory(atPath: r + "/checkpoints")) ?? []).contains(where: { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }) {
                 run = r
             }
