@@ -31,9 +31,9 @@ extension TrainedRun {
         let x = heldOutImages(count)
         var sums = [Double](repeating: 0, count: config.latentCount)
         for start in stride(from: 0, to: count, by: 256) {
+            let (mean, logVariance) = encodePosterior(x.slice(axis: 0, start..<min(count, start + 256)))
             let tape = Tape(recording: false)
-            let (mean, logVariance) = model.encoder(tape.constant(x.slice(axis: 0, start..<min(count, start + 256))))
-            let kl = gaussianKLPerLatent(mean: mean, logVariance: logVariance).value
+            let kl = gaussianKLPerLatent(mean: tape.constant(mean), logVariance: tape.constant(logVariance)).value
             let weight = Double(mean.shape[0])
             for l in 0..<config.latentCount { sums[l] += weight * Double(kl.scalars[l]) }
         }

@@ -56,12 +56,11 @@ extension TrainedRun {
         var codes = [Float](repeating: 0, count: n * 2 * z)
         for start in stride(from: 0, to: n, by: 512) {
             let chunk = Array(indices[start..<min(n, start + 512)])
-            let tape = Tape(recording: false)
-            let (mean, logVariance) = model.encoder(tape.constant(data.images(chunk)))
+            let (mean, logVariance) = encodePosterior(data.images(chunk))
             for (row, _) in chunk.enumerated() {
                 for l in 0..<z {
-                    codes[((start + row) * 2) * z + l] = mean.value.scalars[row * z + l]
-                    codes[((start + row) * 2 + 1) * z + l] = logVariance.value.scalars[row * z + l]
+                    codes[((start + row) * 2) * z + l] = mean.scalars[row * z + l]
+                    codes[((start + row) * 2 + 1) * z + l] = logVariance.scalars[row * z + l]
                 }
             }
             progress("encoded \(min(n, start + 512)) of \(n) images")

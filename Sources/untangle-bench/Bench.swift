@@ -155,22 +155,28 @@ struct Encode: ParsableCommand {
     @Option(help: "Threads (OpenBLAS, Untangle's kernels, torch.set_num_threads).") var threads = 2
     @Option(help: "Images per measurement.") var images = 20_000
     @Option(help: "Batch size.") var batch = 256
+    @Option(help: "Images per encoder call within a batch, as the library encodes (TrainedRun.encodingPiece); 0: the whole batch in one call.")
+    var piece = TrainedRun.encodingPiece
     @Option(help: "Alternating Swift/PyTorch pairs.") var pairs = 3
     @Option(help: "Python interpreter with torch installed.") var python = "python3"
     @Option(help: "The PyTorch reference script.") var reference = "../shared/reference/torch_encode_bench.py"
 
     func validate() throws {
-        guard threads >= 1, images >= batch, batch >= 1, pairs >= 1 else { throw ValidationError("threads, batch, pairs ≥ 1 and images ≥ batch") }
+        guard threads >= 1, images >= batch, batch >= 1, pairs >= 1, piece >= 0 else {
+            throw ValidationError("threads, batch, pairs ≥ 1, piece ≥ 0 and images ≥ batch")
+        }
     }
 
     func run() throws {
         Parallel.setThreadCount(threads)
         Memory.keepLargeBuffersResident()
-        print("OpenBLAS: \(BLAS.configuration), threads=\(threads), batch=\(batch), images=\(images)")
+        let piece = self.piece == 0 ? batch : min(self.piece, batch)
+        print("OpenBLAS: \(BLAS.configuration), threads=\(threads), batch=\(batch) (encoded \(piece) images a call), images=\(images)")
         let model = VAE(architecture: .conv, imageShape: [1, 64, 64], latentCount: 10, seed: 0)
         var rng = RandomGenerator(seed: 1)
         let x = rng.uniform([batch, 1, 64, 64]).map { $0 > 0.9 ? 1 : 0 } // Bernoulli(0.1), as the reference
-        func encode() { let tape = Tape(recording: false); _ = model.encoder(tape.constant(x)).mean.value }
+        let pieces = stride(from: 0, to: batch, by: piece).map { x.slice(axis: 0, $0..<min(batch, $0 + piece)) }
+        func encode() { for p in pieces { let tape = Tape(recording: false); _ = model.encoder(tape.constant(p)).mean.value } }
         for _ in 0..<3 { encode() }
         var ratios: [Double] = []
         for pair in 1...pairs {

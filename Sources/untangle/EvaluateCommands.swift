@@ -41,7 +41,7 @@ struct Evaluate: ParsableCommand {
         }
         let (values, seconds) = try trained.evaluate(chosen, trainCount: train, evalCount: evalCount,
                                                      batchSize: batch, seed: seed, meter: ConsoleProgress.meter(indent: "  ")) { print("  " + $0); fflush(nil) }
-        for (name, value) in values { print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", value)) }
+        printScoreTable(values)
         let total = seconds.reduce(0) { $0 + $1.1 }
         print(String(format: "time: %.1f s (%@)", total, seconds.map { String(format: "%@ %.1f", $0.0, $0.1) }.joined(separator: ", ")))
         let points = trained.evaluationPoints(train: train, eval: evalCount)
@@ -125,11 +125,18 @@ struct Score: ParsableCommand {
         let sample = try ExternalCodes.load(codes: codes, factors: factors, trainFraction: trainFraction)
         print("\(sample.trainCodes.count) training + \(sample.evalCodes.count) evaluation points, \(sample.latentCount) latents, factors with \(sample.classCounts.map(String.init).joined(separator: "/")) classes")
         let scores = ExternalCodes.score(sample, seed: seed)
-        for (name, value) in scores { print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%.4f", value)) }
+        printScoreTable(scores)
         if let output {
             let data = try JSONSerialization.data(withJSONObject: Dictionary(scores, uniquingKeysWith: { a, _ in a }), options: [.prettyPrinted, .sortedKeys])
             try AtomicFile.write(data + Data("\n".utf8), to: output)
             print("wrote \(output)")
         }
     }
+}
+
+/// Prints `name  value` lines, the names padded to the longest one plus two spaces (so a long
+/// name such as `dci_forest.informativeness_train` never runs into its value), values to 4 places.
+func printScoreTable(_ scores: [(String, Double)]) {
+    let width = (scores.map(\.0.count).max() ?? 0) + 2
+    for (name, value) in scores { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%.4f", value)) }
 }

@@ -194,8 +194,10 @@ extension CLI {
     @Test func evaluateAndProbeFromTheCommandLine() throws {
         let (dir, run) = try CLI.tinyRun("e", steps: 4)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (status, output) = try CLI.run(["evaluate", run, "--metrics", "mig,sap", "--train", "100", "--eval", "50"])
+        let (status, output) = try CLI.run(["evaluate", run, "--metrics", "mig,sap,dci-forest", "--train", "100", "--eval", "50"])
         #expect(status == 0 && output.contains("mig") && output.contains("sap"), "\(output)")
+        // The table's longest name (32 characters) keeps a gap before its value.
+        #expect(output.split(separator: "\n").contains { $0.hasPrefix("dci_forest.informativeness_train  ") && $0.last?.isNumber == true }, "\(output)")
         #expect(FileManager.default.fileExists(atPath: run + "/evaluation.json"))
         let (again, message) = try CLI.run(["evaluate", run, "--metrics", "mig"])
         #expect(again != 0 && message.contains("--overwrite"))

@@ -1,3 +1,4 @@
+import Autodiff
 import Experiments
 import Foundation
 import Metrics
@@ -27,6 +28,25 @@ import Testing
         let csv = try String(contentsOfFile: t.run.path + "/mi_matrix.csv", encoding: .utf8)
         #expect(csv.hasPrefix("latent,shape,scale,orientation,posX,posY") && csv.split(separator: "\n").count == 4)
         #expect(TrainedRun.nameTable(probed).contains("my-name"))
+    }
+
+    /// Encoding in pieces of `encodingPiece` images gives each image the code one encoder call
+    /// over the whole batch gives it (within float rounding), in order, for a batch that is not a
+    /// multiple of the piece, and an empty batch gives `[0, Z]`.
+    @Test func encodingInPiecesMatchesOneCall() throws {
+        let t = try Trainer(config: ExperimentConfig.load(path: writeConfig(tinyConfig(steps: 2), in: dir)), resultsRoot: dir)
+        try t.train()
+        let trained = try TrainedRun(path: t.run.path)
+        let n = TrainedRun.encodingPiece * 2 + 5
+        let x = trained.heldOutImages(n)
+        let (mean, logVariance) = trained.encodePosterior(x)
+        let tape = Tape(recording: false)
+        let whole = trained.model.encoder(tape.constant(x))
+        #expect(mean.shape == [n, 3] && logVariance.shape == [n, 3])
+        #expect(zip(mean.scalars, whole.mean.value.scalars).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(zip(logVariance.scalars, whole.logVariance.value.scalars).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(trained.encodeMeans(x).scalars == mean.scalars)
+        #expect(trained.encodePosterior(x.slice(axis: 0, 0..<0)).mean.shape == [0, 3])
     }
 
     @Test func metricListsAreValidated() throws {
