@@ -34,25 +34,23 @@ public struct DecisionTree: Sendable, Codable {
 
     /// Grows a tree on rows `x` (`N × D`, row-major) with labels `y` and optional sample weights.
     /// `featuresPerSplit` < D draws that many candidate features per node from `rng` (random forests).
+    /// `bins`, when given, must be ``SplitBins`` of this `x` (a forest computes them once for all
+    /// its trees); otherwise they are computed here with `maximumBins`.
     public init(x: [Float], featureCount d: Int, y: [Int], classCount k: Int, weights: [Double]? = nil,
                 criterion: Criterion = .gini, maximumDepth: Int = .max, minimumSamplesLeaf: Double = 1,
-                featuresPerSplit: Int? = nil, maximumBins: Int = 256, rng: RandomGenerator? = nil) {
+                featuresPerSplit: Int? = nil, maximumBins: Int = 256, bins: SplitBins? = nil, rng: RandomGenerator? = nil) {
         precondition(d > 0 && k > 0 && x.count == y.count * d, "DecisionTree: \(x.count) values for \(y.count) rows of \(d) features")
         featureCount = d
         classCount = k
         self.criterion = criterion
         let n = y.count
         let w = weights ?? [Double](repeating: 1, count: n)
-        // Candidate thresholds per feature: midpoints of distinct values (or of quantiles).
-        let candidates: [[Float]] = (0..<d).map { j in
-            var values = Array(Set(stride(from: j, to: x.count, by: d).map { x[$0] })).sorted()
-            if values.count > maximumBins {
-                values = (0...maximumBins).map { values[min(values.count - 1, $0 * (values.count - 1) / maximumBins)] }
-                values = Array(Set(values)).sorted()
-            }
-            return values.count < 2 ? [] : (1..<values.count).map { (values[$0 - 1] + values[$0]) / 2 }
-        }
+        let split = bins ?? SplitBins(x: x, featureCount: d, maximumBins: maximumBins)
+        precondition(split.featureCount == d && split.rowCount == n, "DecisionTree: split bins of \(split.rowCount) × \(split.featureCount), data \(n) × \(d)")
         var generator = rng ?? RandomGenerator(seed: 0)
+        // Scratch reused by every node: dense class weights per bin, one bin's class weights, and
+        // (bin, row) keys of a small node.
+        var dense: [Double] = [], binSums = [Double](repeating: 0, count: k), keyed: [(bin: Int32, row: Int)] = []
         var stack: [(rows: [Int], depth: Int, slot: Int?, isLeft: Bool)] = [(Array(0..<n).filter { w[$0] > 0 }, 0, nil, false)]
         while let (rows, depth, parent, isLeft) = stack.popLast() {
             var counts = [Double](repeating: 0, count: k)
@@ -65,35 +63,30 @@ public struct DecisionTree: Sendable, Codable {
             guard depth < maximumDepth, impurity > 1e-12, total >= 2 * minimumSamplesLeaf else { continue }
             var features = Array(0..<d)
             if let m = featuresPerSplit, m < d { generator.shuffle(&features); features = Array(features.prefix(m)) }
-            var best: (gain: Double, feature: Int, threshold: Float) = (1e-12, -1, 0)
-            for f in features where !candidates[f].isEmpty {
-                let thresholds = candidates[f]
-                // Class weights per candidate bin (values in (t_{b-1}, t_b]), then a sweep.
-                var bins = [Double](repeating: 0, count: (thresholds.count + 1) * k)
-                for r in rows {
-                    let v = x[r * d + f]
-                    var lo = 0, hi = thresholds.count
-                    while lo < hi { let mid = (lo + hi) / 2; if v <= thresholds[mid] { hi = mid } else { lo = mid + 1 } }
-                    bins[lo * k + y[r]] += w[r]
-                }
+            var best: (gain: Double, feature: Int, bin: Int) = (1e-12, -1, 0)
+            let squaredCounts = counts.reduce(0) { $0 + $1 * $1 }
+            for f in features where !split.thresholds[f].isEmpty {
+                let thresholdCount = split.thresholds[f].count
+                let binOf = split.bins[f]
+                // The sweep over thresholds in order: bin b holds the values in (t_{b-1}, t_b]; moving it
+                // left updates the left class weights L_c, Σ L² and Σ N·L in O(1) per class (with N_c the
+                // node's), and Σ R² = Σ N² − 2Σ N·L + Σ L². Empty bins split as the previous threshold
+                // did and are skipped, so only the bins holding rows are visited, in increasing order.
                 var left = [Double](repeating: 0, count: k)
-                // Gini sweep in O(1) per threshold: with L_c the left class weights and N_c the
-                // node's, Σ L² and Σ N·L are updated as bins move left, and Σ R² = Σ N² − 2Σ N·L + Σ L².
-                let squaredCounts = counts.reduce(0) { $0 + $1 * $1 }
                 var wl = 0.0, leftSquares = 0.0, crossed = 0.0
-                for b in 0..<thresholds.count {
+                func moveLeft(_ b: Int, _ sums: UnsafeBufferPointer<Double>) {
                     var moved = false
-                    for c in 0..<k where bins[b * k + c] != 0 {
-                        let a = bins[b * k + c]
+                    for c in 0..<k where sums[c] != 0 {
+                        let a = sums[c]
                         leftSquares += 2 * left[c] * a + a * a
                         crossed += counts[c] * a
                         left[c] += a
                         wl += a
                         moved = true
                     }
-                    guard moved else { continue } // an empty bin splits the node as the previous threshold did
+                    guard moved else { return }
                     let wr = total - wl
-                    guard wl >= minimumSamplesLeaf, wr >= minimumSamplesLeaf, wl > 0, wr > 0 else { continue }
+                    guard wl >= minimumSamplesLeaf, wr >= minimumSamplesLeaf, wl > 0, wr > 0 else { return }
                     let children: Double
                     switch criterion {
                     case .gini:
@@ -103,14 +96,38 @@ public struct DecisionTree: Sendable, Codable {
                         children = wl * DecisionTree.impurity(left, criterion) + wr * DecisionTree.impurity((0..<k).map { counts[$0] - left[$0] }, criterion)
                     }
                     let gain = impurity - children / total
-                    if gain > best.gain { best = (gain, f, thresholds[b]) }
+                    if gain > best.gain { best = (gain, f, b) }
+                }
+                if rows.count * 4 < thresholdCount {
+                    // A node with few rows for the feature's bins: its rows sorted by (bin, row) — each
+                    // bin's weights summed in row order, as the dense path sums them.
+                    keyed.removeAll(keepingCapacity: true)
+                    for r in rows { keyed.append((binOf[r], r)) }
+                    keyed.sort { $0.bin != $1.bin ? $0.bin < $1.bin : $0.row < $1.row }
+                    var i = 0
+                    while i < keyed.count {
+                        let b = Int(keyed[i].bin)
+                        guard b < thresholdCount else { break } // the last bin lies right of every threshold
+                        for c in 0..<k { binSums[c] = 0 }
+                        while i < keyed.count && Int(keyed[i].bin) == b { let r = keyed[i].row; binSums[y[r]] += w[r]; i += 1 }
+                        binSums.withUnsafeBufferPointer { moveLeft(b, $0) }
+                    }
+                } else {
+                    let size = (thresholdCount + 1) * k
+                    if dense.count < size { dense = [Double](repeating: 0, count: size) } else { for i in 0..<size { dense[i] = 0 } }
+                    for r in rows { dense[Int(binOf[r]) * k + y[r]] += w[r] }
+                    dense.withUnsafeBufferPointer { all in
+                        for b in 0..<thresholdCount { moveLeft(b, UnsafeBufferPointer(rebasing: all[(b * k)..<((b + 1) * k)])) }
+                    }
                 }
             }
             guard best.feature >= 0 else { continue }
             nodes[index].feature = best.feature
-            nodes[index].threshold = best.threshold
-            let leftRows = rows.filter { x[$0 * d + best.feature] <= best.threshold }
-            let rightRows = rows.filter { x[$0 * d + best.feature] > best.threshold }
+            nodes[index].threshold = split.thresholds[best.feature][best.bin]
+            // x ≤ t_b exactly when the row's bin is ≤ b (bins are found by that comparison).
+            let binOf = split.bins[best.feature]
+            let leftRows = rows.filter { Int(binOf[$0]) <= best.bin }
+            let rightRows = rows.filter { Int(binOf[$0]) > best.bin }
             stack.append((rightRows, depth + 1, index, false))
             stack.append((leftRows, depth + 1, index, true))
         }
@@ -168,6 +185,44 @@ public struct DecisionTree: Sendable, Codable {
     }
 }
 
+/// A tree's split candidates and every row's bin, computed once per data set: per feature the
+/// midpoints between adjacent distinct values (at most `maximumBins` + 1 quantile values when there
+/// are more), and for row `r` the bin `b` with `t_{b−1} < x_{r,f} ≤ t_b` (`b` = the threshold count
+/// for values above the last). A random forest shares them across its trees, which grow on the
+/// same rows with other weights.
+public struct SplitBins: Sendable {
+    /// Candidate thresholds per feature, increasing (empty for a constant feature).
+    public let thresholds: [[Float]]
+    /// `bins[f][r]`: row `r`'s bin for feature `f`.
+    public let bins: [[Int32]]
+    /// Rows and features of the data the bins were computed on.
+    public let rowCount: Int, featureCount: Int
+
+    /// The candidates and bins of rows `x` (`N × D`, row-major).
+    public init(x: [Float], featureCount d: Int, maximumBins: Int) {
+        precondition(d > 0 && x.count % d == 0, "SplitBins: \(x.count) values are not rows of \(d) features")
+        let n = x.count / d
+        rowCount = n
+        featureCount = d
+        thresholds = (0..<d).map { j in
+            var values = Array(Set(stride(from: j, to: x.count, by: d).map { x[$0] })).sorted()
+            if values.count > maximumBins {
+                values = (0...maximumBins).map { values[min(values.count - 1, $0 * (values.count - 1) / maximumBins)] }
+                values = Array(Set(values)).sorted()
+            }
+            return values.count < 2 ? [] : (1..<values.count).map { (values[$0 - 1] + values[$0]) / 2 }
+        }
+        bins = thresholds.enumerated().map { j, t in
+            (0..<n).map { r in
+                let v = x[r * d + j]
+                var lo = 0, hi = t.count
+                while lo < hi { let mid = (lo + hi) / 2; if v <= t[mid] { hi = mid } else { lo = mid + 1 } }
+                return Int32(lo)
+            }
+        }
+    }
+}
+
 /// A random forest of CART trees on bootstrap samples; importances are the trees' mean.
 public struct RandomForest: Sendable {
     public let trees: [DecisionTree]
@@ -182,13 +237,14 @@ public struct RandomForest: Sendable {
         let root = RandomGenerator(seed: seed)
         let n = y.count
         var forest: [DecisionTree] = []
+        let bins = SplitBins(x: x, featureCount: d, maximumBins: maximumBins)
         for t in 0..<treeCount {
             var rng = root.fork(UInt64(t))
             var weights = [Double](repeating: 0, count: n)
             for _ in 0..<n { weights[rng.int(below: n)] += 1 }
             forest.append(DecisionTree(x: x, featureCount: d, y: y, classCount: k, weights: weights,
                                        maximumDepth: maximumDepth, featuresPerSplit: featuresPerSplit,
-                                       maximumBins: maximumBins, rng: rng))
+                                       maximumBins: maximumBins, bins: bins, rng: rng))
             meter?.advance()
         }
         trees = forest

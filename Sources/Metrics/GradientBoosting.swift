@@ -52,6 +52,7 @@ public struct GradientBoostedTrees: Sendable {
         initial = k == 2 ? [log(priors[1] / priors[0])] : (k == 1 ? [0] : priors.map { log($0) })
         // Each feature's rows in ascending order, computed once: every tree walks these.
         let sorted: [[Int]] = (0..<d).map { j in (0..<n).sorted { x[$0 * d + j] < x[$1 * d + j] || (x[$0 * d + j] == x[$1 * d + j] && $0 < $1) } }
+        let sortedValues: [[Float]] = (0..<d).map { j in sorted[j].map { x[$0 * d + j] } }
         var raw = [Double](repeating: 0, count: n * outputs)
         for i in 0..<n { for o in 0..<outputs { raw[i * outputs + o] = initial[o] } }
         var stages: [[Tree]] = [], importanceSum = [Double](repeating: 0, count: d), splittingTrees = 0
@@ -69,7 +70,7 @@ public struct GradientBoostedTrees: Sendable {
                     let target = k == 2 ? 1 : o
                     let residual = (0..<n).map { (labels[$0] == target ? 1 : 0) - p[$0 * outputs + o] }
                     var importance = [Double](repeating: 0, count: d)
-                    var (tree, leafOf) = GradientBoostedTrees.grow(x, d: d, residual: residual, sorted: sorted, depth: maximumDepth,
+                    var (tree, leafOf) = GradientBoostedTrees.grow(x, d: d, residual: residual, sorted: sorted, sortedValues: sortedValues, depth: maximumDepth,
                                                                    importance: &importance)
                     // Newton step per leaf.
                     var numerator = [Double](repeating: 0, count: tree.value.count), denominator = numerator
@@ -117,10 +118,11 @@ public struct GradientBoostedTrees: Sendable {
     }
 
     /// Grows a least-squares regression tree on `residual` level by level: at each level every
-    /// open node finds its best split in one pass over each feature's presorted rows. Returns the
-    /// tree (leaf values = node means, replaced by the caller) and the leaf of every row; adds
-    /// each split's weighted variance decrease `w_l w_r (mean_l − mean_r)² / w` to `importance`.
-    static func grow(_ x: [Float], d: Int, residual: [Double], sorted: [[Int]], depth maximumDepth: Int,
+    /// open node finds its best split in one pass over each feature's presorted rows (`sorted[j]`,
+    /// with their values `sortedValues[j]`, read in order). Returns the tree (leaf values = node
+    /// means, replaced by the caller) and the leaf of every row; adds each split's weighted
+    /// variance decrease `w_l w_r (mean_l − mean_r)² / w` to `importance`.
+    static func grow(_ x: [Float], d: Int, residual: [Double], sorted: [[Int]], sortedValues: [[Float]], depth maximumDepth: Int,
                      importance: inout [Double]) -> (Tree, [Int]) {
         let n = residual.count
         var tree = Tree()
@@ -129,31 +131,37 @@ public struct GradientBoostedTrees: Sendable {
             return tree.feature.count - 1
         }
         var nodeOf = [Int](repeating: addNode(), count: n) // every row starts at the root
+        var rowSlot = [Int32](repeating: -1, count: n)
         var open = [0]
         for _ in 0..<maximumDepth where !open.isEmpty {
-            // Totals per open node (slot = position in `open`).
-            let slot = Dictionary(uniqueKeysWithValues: open.enumerated().map { ($0.element, $0.offset) })
-            var weight = [Double](repeating: 0, count: open.count), sum = weight
-            for i in 0..<n { if let s = slot[nodeOf[i]] { weight[s] += 1; sum[s] += residual[i] } }
-            var best = [(proxy: Double, feature: Int, threshold: Float)](repeating: (0, -1, 0), count: open.count)
+            // Each open node's slot (its position in `open`), and every row's slot (-1: its node is closed).
             var slotOf = [Int](repeating: -1, count: tree.feature.count)
             for (s, node) in open.enumerated() { slotOf[node] = s }
-            for j in 0..<d {
-                var leftWeight = [Double](repeating: 0, count: open.count), leftSum = leftWeight
-                var last = [Float](repeating: .nan, count: open.count)
-                for i in sorted[j] {
-                    let s = slotOf[nodeOf[i]]
-                    guard s >= 0 else { continue }
-                    let v = x[i * d + j]
-                    if leftWeight[s] > 0 && v > last[s] {
-                        let (wl, wr) = (leftWeight[s], weight[s] - leftWeight[s])
-                        let diff = leftSum[s] * wr - (sum[s] - leftSum[s]) * wl
-                        let proxy = diff * diff / (wl * wr)
-                        if proxy > best[s].proxy { best[s] = (proxy, j, (last[s] + v) / 2) }
-                    }
-                    leftWeight[s] += 1; leftSum[s] += residual[i]; last[s] = v
+            for i in 0..<n { rowSlot[i] = Int32(slotOf[nodeOf[i]]) }
+            var weight = [Double](repeating: 0, count: open.count), sum = weight
+            for i in 0..<n where rowSlot[i] >= 0 { let s = Int(rowSlot[i]); weight[s] += 1; sum[s] += residual[i] }
+            var best = [(proxy: Double, feature: Int, threshold: Float)](repeating: (0, -1, 0), count: open.count)
+            residual.withUnsafeBufferPointer { residual in rowSlot.withUnsafeBufferPointer { rowSlot in
+                for j in 0..<d {
+                    var leftWeight = [Double](repeating: 0, count: open.count), leftSum = leftWeight
+                    var last = [Float](repeating: .nan, count: open.count)
+                    sorted[j].withUnsafeBufferPointer { rows in sortedValues[j].withUnsafeBufferPointer { values in
+                        for position in 0..<n {
+                            let i = rows[position]
+                            let slot = rowSlot[i]
+                            guard slot >= 0 else { continue }
+                            let s = Int(slot), v = values[position]
+                            if leftWeight[s] > 0 && v > last[s] {
+                                let (wl, wr) = (leftWeight[s], weight[s] - leftWeight[s])
+                                let diff = leftSum[s] * wr - (sum[s] - leftSum[s]) * wl
+                                let proxy = diff * diff / (wl * wr)
+                                if proxy > best[s].proxy { best[s] = (proxy, j, (last[s] + v) / 2) }
+                            }
+                            leftWeight[s] += 1; leftSum[s] += residual[i]; last[s] = v
+                        }
+                    } }
                 }
-            }
+            } }
             var next: [Int] = []
             for (s, node) in open.enumerated() where best[s].feature >= 0 {
                 tree.feature[node] = best[s].feature
@@ -163,9 +171,9 @@ public struct GradientBoostedTrees: Sendable {
                 importance[best[s].feature] += best[s].proxy / weight[s]
                 next += [l, r]
             }
-            for i in 0..<n {
+            for i in 0..<n where rowSlot[i] >= 0 {
                 let node = nodeOf[i]
-                if slotOf.indices.contains(node), slotOf[node] >= 0, tree.feature[node] >= 0 { // split at this level
+                if tree.feature[node] >= 0 { // split at this level
                     nodeOf[i] = x[i * d + tree.feature[node]] <= tree.threshold[node] ? tree.left[node] : tree.right[node]
                 }
             }
