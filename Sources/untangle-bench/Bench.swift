@@ -74,7 +74,9 @@ struct TrainStep: ParsableCommand {
         abstract: "Images/s of forward + backward + Adam for the dlib conv VAE (B 64, 64×64×1, Z 10).",
         discussion: """
         Runs the Swift step, then (unless --no-torch) the PyTorch reference script with the \
-        same batch, model, thread count and step count, and prints the ratio Swift/PyTorch.
+        same batch, model, thread count and step count, and prints the ratio Swift/PyTorch. \
+        With --pairs N it alternates N Swift and PyTorch measurements in one run (the Swift \
+        model keeps training from one pair to the next) and prints each ratio and their median.
         """)
 
     @Option(help: "Threads for OpenBLAS and Untangle's parallel kernels (and torch.set_num_threads).")
@@ -85,6 +87,8 @@ struct TrainStep: ParsableCommand {
     var warmup = 10
     @Option(help: "Batch size.")
     var batch = 64
+    @Option(help: "Alternating Swift/PyTorch measurements in one run; the median ratio is printed.")
+    var pairs = 1
     @Option(help: "Python interpreter with torch installed.")
     var python = "python3"
     @Option(help: "The PyTorch reference script.")
@@ -95,8 +99,8 @@ struct TrainStep: ParsableCommand {
     var noSgemm = false
 
     func validate() throws {
-        guard threads >= 1, steps >= 1, warmup >= 0, batch >= 1 else {
-            throw ValidationError("threads, steps and batch must be ≥ 1, warmup ≥ 0")
+        guard threads >= 1, steps >= 1, warmup >= 0, batch >= 1, pairs >= 1 else {
+            throw ValidationError("threads, steps, batch and pairs must be ≥ 1, warmup ≥ 0")
         }
     }
 
@@ -111,25 +115,33 @@ struct TrainStep: ParsableCommand {
         let x = rng.uniform([batch, 1, 64, 64]).map { $0 > 0.9 ? 1 : 0 }
         func step() -> Float { convTrainingStep(model: model, adam: adam, x: x, rng: &rng) }
         for _ in 0..<warmup { _ = step() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        var loss: Float = 0
-        for _ in 0..<steps { loss = step() }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let swiftRate = Double(batch * steps) / seconds
-        print(String(format: "swift   threads=%d batch=%d steps/s=%.2f images/s=%.0f peak_rss_mib=%.0f (final loss %.1f)",
-                     threads, batch, Double(steps) / seconds, swiftRate, peakResidentMiB(), loss))
-        if !noSgemm {
-            let effective = swiftRate * StepWork.flopsPerImage / 1e9, sgemm = StepWork.sgemmRate()
-            print(String(format: "effective %.1f GFLOP/s (%.1f MFLOP/image) = %.0f %% of sgemm 1024³ on the same threads (%.1f GFLOP/s)",
-                         effective, StepWork.flopsPerImage / 1e6, 100 * effective / sgemm, sgemm))
+        var ratios: [Double] = []
+        for pair in 1...pairs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var loss: Float = 0
+            for _ in 0..<steps { loss = step() }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let swiftRate = Double(batch * steps) / seconds
+            if pairs > 1 { print("pair \(pair):") }
+            print(String(format: "swift   threads=%d batch=%d steps/s=%.2f images/s=%.0f peak_rss_mib=%.0f (final loss %.1f)",
+                         threads, batch, Double(steps) / seconds, swiftRate, peakResidentMiB(), loss))
+            if !noSgemm && pair == 1 {
+                let effective = swiftRate * StepWork.flopsPerImage / 1e9, sgemm = StepWork.sgemmRate()
+                print(String(format: "effective %.1f GFLOP/s (%.1f MFLOP/image) = %.0f %% of sgemm 1024³ on the same threads (%.1f GFLOP/s)",
+                             effective, StepWork.flopsPerImage / 1e6, 100 * effective / sgemm, sgemm))
+            }
+            guard !noTorch else { continue }
+            let output = try runReference()
+            print(output.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard let torchRate = reported("images/s", in: output) else {
+                throw ValidationError("could not read images/s from the reference output")
+            }
+            ratios.append(swiftRate / torchRate)
+            print(String(format: "ratio Swift/PyTorch = %.2f", swiftRate / torchRate))
         }
-        guard !noTorch else { return }
-        let output = try runReference()
-        print(output.trimmingCharacters(in: .whitespacesAndNewlines))
-        guard let torchRate = reported("images/s", in: output) else {
-            throw ValidationError("could not read images/s from the reference output")
+        if ratios.count > 1 {
+            print(String(format: "median ratio Swift/PyTorch over %d pairs = %.2f", ratios.count, ratios.sorted()[ratios.count / 2]))
         }
-        print(String(format: "ratio Swift/PyTorch = %.2f", swiftRate / torchRate))
     }
 
     private func runReference() throws -> String {
