@@ -63,7 +63,11 @@ public enum Figures {
     }
 
     /// One line per series of `(x, mean, std)` points with error bars: a metric against a
-    /// swept hyperparameter, mean ± std over seeds, one line per model.
+    /// swept hyperparameter, mean ± std over seeds, one line per model. When no point reaches
+    /// below 0 (mean − std ≥ 0: a score such as MIG or DCI), the y axis starts at 0 instead of a
+    /// margin below it; otherwise (an ELBO, say) both ends get the margin. Likewise the x axis
+    /// starts at 0 when no x is negative (minutes, images, a linear hyperparameter). The key sits
+    /// below the plot, so long series names do not narrow it.
     @discardableResult
     public static func errorBarLines(_ series: [(name: String, points: [(x: Double, mean: Double, std: Double)])],
                                      xlabel: String, ylabel: String, title: String, logX: Bool = false,
@@ -77,9 +81,15 @@ public enum Figures {
             plots.append("'\(name)' using 1:2:3 with yerrorlines lw 2 title \(Gnuplot.quote(s.name))")
         }
         var script = Gnuplot.terminal(output, width: 800, height: 520)
-        script += "set title \(Gnuplot.quote(title))\nset xlabel \(Gnuplot.quote(xlabel))\nset ylabel \(Gnuplot.quote(ylabel))\nset grid\nset key outside right\n"
+        script += "set title \(Gnuplot.quote(title))\nset xlabel \(Gnuplot.quote(xlabel))\nset ylabel \(Gnuplot.quote(ylabel))\nset grid\nset key below\n"
         if logX { script += "set logscale x 2\n" }
-        script += "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n" // keep end points off the frame
+        // Margins keep end points off the frame (left, right, top, bottom); a non-negative axis
+        // starts at 0 with no margin below it.
+        let fromZeroY = series.allSatisfy { $0.points.allSatisfy { $0.mean - $0.std >= 0 } }
+        let fromZeroX = !logX && series.allSatisfy { $0.points.allSatisfy { $0.x >= 0 } }
+        script += "set offsets \(fromZeroX ? "0" : "graph 0.03"), graph 0.03, graph 0.05, \(fromZeroY ? "0" : "graph 0.05")\n"
+        if fromZeroY { script += "set yrange [0:*]\n" }
+        if fromZeroX { script += "set xrange [0:*]\n" }
         script += "plot " + plots.joined(separator: ", ") + "\n"
         return try Gnuplot.render(script: script, data: data, output: output)
     }

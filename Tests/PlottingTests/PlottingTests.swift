@@ -27,6 +27,10 @@ import Testing
         try Figures.errorBarLines([("beta-vae", [(1, 0.2, 0.05), (4, 0.3, 0.02)]), ("tc", [(1, 0.25, 0.01), (4, 0.35, 0.03)])],
                                   xlabel: "β", ylabel: "MIG", title: "MIG vs β", logX: true, output: lines)
         #expect(try PNGFile.read(lines).width == 800)
+        #expect(try String(contentsOfFile: dir + "/lines.gp", encoding: .utf8).contains("set yrange [0:*]"))
+        let elbo = dir + "/elbo.png"
+        try Figures.errorBarLines([("beta-vae", [(1, -80, 2), (4, -70, 1)])], xlabel: "β", ylabel: "ELBO", title: "ELBO", output: elbo)
+        #expect(try !String(contentsOfFile: dir + "/elbo.gp", encoding: .utf8).contains("yrange"))
         let grid = dir + "/grid.png"
         try Figures.imageGrid(Tensor.ones([6, 1, 8, 8]) * 0.5, rows: 2, columns: 3, rowLabels: ["a", "b"], columnLabels: ["-1", "0", "1"],
                               title: "grid", output: grid)
