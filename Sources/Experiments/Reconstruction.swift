@@ -66,15 +66,14 @@ public struct TrainedRun {
         return dataset.sampleBatch(n, rng: &rng)
     }
 
-    /// Images per encoder call when encoding without gradients: 64, the training batch. At 64
-    /// images the dlib conv encoder's largest activation (conv1's, 32 × 32² floats an image) is
-    /// 8 MiB, below glibc's largest mmap threshold (32 MiB, ``Memory/keepLargeBuffersResident()``),
-    /// so every piece reuses the previous piece's freed heap memory; at 256 it was exactly 32 MiB,
-    /// mmapped and page-faulted in afresh on every call (`untangle-bench encode`: ≈ 7,000–7,600
-    /// images/s at batch 256 against ≈ 10,900 at 64 on 2 threads). The encoder maps each image on
-    /// its own, so the piece size changes a code only within float rounding (the dense layers'
-    /// OpenBLAS kernels differ by shape).
-    public static let encodingPiece = 64
+    /// Images per encoder call when encoding without gradients: 256. (Pieces of 64 were tried
+    /// because at 256 the dlib conv encoder's largest activation, conv1's 32 × 32² floats an
+    /// image, is 32 MiB — glibc's largest mmap threshold — and was mmapped and page-faulted in
+    /// afresh on every call; ``Memory/keepLargeBuffersResident()`` now turns mmap off for
+    /// allocations, which made 256 as fast as 64, so the batch, and every code, stays what it
+    /// was.) The encoder maps each image on its own: another piece size changes a code only
+    /// within float rounding (the dense layers' OpenBLAS kernels differ by shape).
+    public static let encodingPiece = 256
 
     /// Posterior parameters `(μ, log σ²)`, each `[n, Z]`, of `images [n, C, H, W]`, encoded
     /// without gradients in pieces of ``encodingPiece`` images.

@@ -21,8 +21,7 @@ public final class CodePool {
     public let space: any FactorSpace
     /// Codes of factor-class combinations (`[N][F]` → `[N, Z]`).
     public let representation: Representation
-    /// Images per call of `representation` (256; a run's encoder splits a call into pieces of
-    /// `TrainedRun.encodingPiece`, 64, which keeps its activations on the heap).
+    /// Images per call of `representation` (256: the encoder's own batch).
     public let batchSize: Int
     private var slot: [Int: Int] = [:]
     private var codes: [Float] = []
