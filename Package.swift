@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // Untangle — a Swift workbench for disentangled representations.
 // Module graph (dependencies point one way):
-//   CBLAS → TensorCore → Autodiff → NN (ConvKernels: direct convolution kernels, no dependencies) → Optimizers → Models → {Metrics, Explain} → Experiments → untangle
+//   CBLAS → TensorCore → Autodiff → NN → Optimizers → Models → {Metrics, Explain} → Experiments → untangle
+//   ConvKernels (AVX-512 kernels: direct convolutions, the packed GEMM; no dependencies) → TensorCore (BLAS.gemm), NN
 //   CPNG → ImageIO (TensorCore) → Datasets, Plotting; Metrics also uses Datasets; NN uses swift-crypto (checksums)
 //   Experiments → Serve (Hummingbird: `untangle serve`, the browser explorer) → untangle
 import PackageDescription
@@ -40,7 +41,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16",
                        providers: [.apt(["libpng-dev"])]),
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: releaseSpeed),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "ConvKernels"], swiftSettings: releaseSpeed),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: releaseSpeed),
         .target(name: "ConvKernels", swiftSettings: kernelSpeed),
         .target(name: "NN", dependencies: ["TensorCore", "Autodiff", "ConvKernels", .product(name: "Crypto", package: "swift-crypto")],

@@ -37,12 +37,13 @@ public enum DirectConvolution {
 
 typealias Lanes = SIMD16<Float>
 
-@inline(__always) private func load(_ p: UnsafePointer<Float>) -> Lanes {
+@inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes {
     UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
 }
 
 /// 8 × 32 accumulators (`a[t]` channels 0–15, `b[t]` channels 16–31 of position or row `t`).
-private struct Tile {
+/// Shared by the direct convolutions and `PackedGemm`.
+struct Tile {
     var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes(), a4 = Lanes(), a5 = Lanes(), a6 = Lanes(), a7 = Lanes()
     var b0 = Lanes(), b1 = Lanes(), b2 = Lanes(), b3 = Lanes(), b4 = Lanes(), b5 = Lanes(), b6 = Lanes(), b7 = Lanes()
 
