@@ -238,14 +238,13 @@ extension TrainedRun {
         return names
     }
 
-    /// Writes `evaluation.json` (values and seconds per metric) into the run directory.
-    public func writeEvaluation(values: [(String, Double)], seconds: [(String, Double)], settings: [String: Any]) throws -> String {
-        var object: [String: Any] = settings
-        for (k, v) in values { object[k] = v }
-        object["seconds"] = Dictionary(seconds, uniquingKeysWith: +)
-        let path = (run.path as NSString).appendingPathComponent(EvaluateStage().output)
-        try writeJSON(object, to: path)
-        return path
+    /// The record of an evaluation: `values` and `seconds` as ``evaluate(_:trainCount:evalCount:batchSize:seed:meter:progress:)``
+    /// returned them, with the point counts it really used (``evaluationPoints(train:eval:)``).
+    public func evaluationRecord(values: [(String, Double)], seconds: [(String, Double)], trainCount: Int, evalCount: Int,
+                                 batchSize: Int, seed: UInt64) -> EvaluationRecord {
+        let points = evaluationPoints(train: trainCount, eval: evalCount)
+        return EvaluationRecord(trainPoints: points.train, evalPoints: points.eval, batchSize: batchSize, seed: Int(seed),
+                                scores: Dictionary(values, uniquingKeysWith: { $1 }), seconds: Dictionary(seconds, uniquingKeysWith: +))
     }
 
     /// The probe table: latent, name, KL (nats), best factor and its share of the latent's MI,

@@ -92,8 +92,13 @@ extension TrainedRun {
         }
         let metricsTable = try table(json: "metrics.json")
         let stageSections = try RunStages.all.map { try $0.reportSection(self) }.filter { !$0.isEmpty }.joined(separator: "\n")
-        let evaluationTable = try run.jsonObject("evaluation.json") == nil
-            ? "<p>Not evaluated yet: <code>untangle evaluate \(escape(run.path))</code></p>" : try table(json: "evaluation.json")
+        let evaluationTable = try EvaluationRecord.read(from: run).map { record in
+            let rows = record.scores.keys.sorted().map { ($0, String(format: "%.4f", record.scores[$0]!)) }
+                + [("points (train / eval)", "\(record.trainPoints) / \(record.evalPoints)"), ("batch size", "\(record.batchSize)"),
+                   ("seed", "\(record.seed)"),
+                   ("seconds", record.seconds.keys.sorted().map { String(format: "%@ %.1f", $0, record.seconds[$0]!) }.joined(separator: "; "))]
+            return "<table>\n" + rows.map { "<tr><td>\(escape($0.0))</td><td>\(escape($0.1))</td></tr>\n" }.joined() + "</table>"
+        } ?? "<p>Not evaluated yet: <code>untangle evaluate \(escape(run.path))</code></p>"
         let html = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">

@@ -30,7 +30,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         threading.apply()
         let trained = try target.open()
-        let existing = target.file("evaluation.json")
+        let existing = target.file(EvaluationRecord.fileName)
         if FileManager.default.fileExists(atPath: existing) && !overwrite {
             throw CommandFailure("\(existing) exists; pass --overwrite to compute it again")
         }
@@ -46,8 +46,8 @@ struct Evaluate: ParsableCommand {
         print(String(format: "time: %.1f s (%@)", total, seconds.map { String(format: "%@ %.1f", $0.0, $0.1) }.joined(separator: ", ")))
         let points = trained.evaluationPoints(train: train, eval: evalCount)
         if points != (train, evalCount) { print("on the annotated images: \(points.train) training and \(points.eval) evaluation points") }
-        let path = try trained.writeEvaluation(values: values, seconds: seconds,
-                                               settings: ["train_points": points.train, "eval_points": points.eval, "batch_size": batch, "seed": Int(seed)])
+        let path = try trained.evaluationRecord(values: values, seconds: seconds, trainCount: train, evalCount: evalCount,
+                                                batchSize: batch, seed: seed).write(to: trained.run)
         print("wrote \(path)")
     }
 }

@@ -25,7 +25,7 @@ import Testing
         #expect(run.isComplete)
         let trained = try TrainedRun(path: path)
         let oldNames = try #require(try run.decode([LatentName].self, from: "factors.json"))
-        let oldEvaluation = try #require(try run.jsonObject("evaluation.json"))
+        let oldEvaluation = try #require(try EvaluationRecord.read(from: run), "0.2.0's evaluation.json decodes as today's record")
         let names = try trained.probe(points: 500)
         #expect(names.map(\.name) == oldNames.map(\.name))
         // Names and MI shares come from discretised codes and must match exactly. The KL per latent is
@@ -39,7 +39,7 @@ import Testing
         }
         let (values, _) = try trained.evaluate(try MetricRegistry.parseList("mig,modularity"), trainCount: 300, evalCount: 100)
         for (name, value) in values {
-            let old = try #require(oldEvaluation[name] as? Double, "0.2.0 wrote no \(name)")
+            let old = try #require(oldEvaluation.scores[name], "0.2.0 wrote no \(name)")
             #expect(abs(value - old) < 1e-12, "\(name): \(value) today, \(old) in 0.2.0")
         }
     }

@@ -19,8 +19,11 @@ import Testing
         }
         #expect(values.allSatisfy { $0.1.isFinite })
         #expect(seconds.count >= MetricRegistry.all.count)
-        let path = try trained.writeEvaluation(values: values, seconds: seconds, settings: ["seed": 0])
-        #expect(FileManager.default.fileExists(atPath: path))
+        let record = trained.evaluationRecord(values: values, seconds: seconds, trainCount: 200, evalCount: 100, batchSize: 8, seed: 0)
+        try record.write(to: trained.run)
+        let read = try #require(try EvaluationRecord.read(from: trained.run))
+        #expect(read == record && read.scores.count == values.count && read.trainPoints == 200 && read.batchSize == 8)
+        #expect(Set(read.seconds.keys) == Set(seconds.map(\.0)))
 
         let probed = try trained.probe(renames: [1: "my-name"], points: 300)
         #expect(probed.count == 3 && probed[1].name == "my-name" && probed[1].source == "user")

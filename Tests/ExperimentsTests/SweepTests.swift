@@ -120,7 +120,8 @@ threads = 1
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
         try config.resolvedTOML.write(toFile: run + "/config.toml", atomically: true, encoding: .utf8)
         try "{\"elbo\": \(elbo), \"step\": 10, \"kl_per_latent\": [1, 2]}".write(toFile: run + "/metrics.json", atomically: true, encoding: .utf8)
-        try "{\"mig\": \(mig), \"train_points\": 100, \"seconds\": {\"mig\": 1.5}}".write(toFile: run + "/evaluation.json", atomically: true, encoding: .utf8)
+        try EvaluationRecord(trainPoints: 100, evalPoints: 50, batchSize: 64, seed: 0, scores: ["mig": mig], seconds: ["mig": 1.5])
+            .write(to: try RunDirectory(existing: run))
     }
 
     @Test func aggregatesSeedsPerHyperparameter() throws {

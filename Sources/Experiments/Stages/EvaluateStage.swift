@@ -23,7 +23,7 @@ public struct EvaluateStage: RunStage {
 
     public init() {}
     public var name: String { "evaluate" }
-    public var output: String { "evaluation.json" }
+    public var output: String { EvaluationRecord.fileName }
     public var keys: [String: Set<String>] { ["evaluation": ["metrics", "train_points", "eval_points"]] }
 
     public func options(_ r: ConfigReader) throws -> Options {
@@ -50,17 +50,13 @@ public struct EvaluateStage: RunStage {
         let trained = try context.trained()
         let (values, seconds) = try trained.evaluate(o.metrics, trainCount: o.trainPoints, evalCount: o.evalPoints, seed: 0,
                                                      meter: logMeter(log)) { log("evaluate: " + $0) }
-        let points = trained.evaluationPoints(train: o.trainPoints, eval: o.evalPoints)
-        _ = try trained.writeEvaluation(values: values, seconds: seconds,
-                                        settings: ["train_points": points.train, "eval_points": points.eval, "batch_size": 64, "seed": 0])
+        try trained.evaluationRecord(values: values, seconds: seconds, trainCount: o.trainPoints, evalCount: o.evalPoints,
+                                     batchSize: 64, seed: 0).write(to: trained.run)
         return values.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")
     }
 
+    /// The record's scores.
     public func scalars(_ run: RunDirectory) throws -> [String: Double] {
-        var out: [String: Double] = [:]
-        for (k, v) in try run.jsonObject(output) ?? [:] where !["train_points", "eval_points", "batch_size", "seed"].contains(k) {
-            if let x = v as? Double { out[k] = x }
-        }
-        return out
+        try EvaluationRecord.read(from: run)?.scores ?? [:]
     }
 }
