@@ -9,8 +9,9 @@
 // its products here instead when the CPU has AVX-512 and OpenBLAS's core does not use it.
 //
 // The scheme is the textbook one (Goto & van de Geijn 2008, "Anatomy of high-performance matrix
-// multiplication"; BLIS's microkernel): op(B) is packed in blocks of `kBlock × nBlock` as panels of
-// 32 columns, op(A) as panels of 8 rows, and the microkernel runs one 8 × 32 tile of C over a
+// multiplication"; BLIS's microkernel): C is computed in blocks of `kBlock × nBlock` of op(B), whose
+// panels of 32 columns the microkernel reads in place when B is untransposed and packed otherwise,
+// op(A) is packed in panels of 8 rows, and the microkernel runs one 8 × 32 tile of C over a
 // block's `k` with sixteen `SIMD16<Float>` accumulators. Partial panels are zero-padded when
 // packed, so the microkernel never branches; only the tile's store looks at the edges.
 
@@ -65,7 +66,8 @@ public enum PackedGemm {
                       beta: Float, c: UnsafeMutablePointer<Float>, rowStep: Int, columnStep: Int) {
         let panelColumns = 32, panelRows = directTileWidth
         let kc = Swift.min(k, kBlock), nc = Swift.min((n + panelColumns - 1) / panelColumns * panelColumns, nBlock)
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
+        // Transposed, a block's every panel is packed; untransposed, only a partial last one.
+        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * (transposeB ? nc : panelColumns))
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kc * panelRows)
         let edge = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * panelColumns)
         defer { packedB.deallocate(); packedA.deallocate(); edge.deallocate() }
@@ -83,7 +85,7 @@ public enum PackedGemm {
                     packA(a, lda: lda, transposed: transposeA, rows: i0..<(i0 + rows), depth: p0..<(p0 + depth), into: packedA)
                     for jr in Swift.stride(from: 0, to: columns, by: panelColumns) {
                         let width = Swift.min(panelColumns, columns - jr), inPlace = !transposeB && width == panelColumns
-                        let panel = inPlace ? b + p0 * ldb + j0 + jr : UnsafePointer(packedB + jr * depth)
+                        let panel = inPlace ? b + p0 * ldb + j0 + jr : UnsafePointer(packedB + (transposeB ? jr * depth : 0))
                         let panelStride = inPlace ? ldb : panelColumns
                         var tile = Tile()
                         for p in 0..<depth {
@@ -117,13 +119,13 @@ public enum PackedGemm {
 
     /// Packs `op(B)[rows, columns]` as consecutive panels of 32 columns, each `rows.count × 32`
     /// floats row by row, columns past `columns` zero. Untransposed, only a partial last panel
-    /// is packed (full ones are read in place).
+    /// is packed, at `out` (full ones are read in place).
     @inline(__always)
     static func packB(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, rows: Range<Int>, columns: Range<Int>,
                       into out: UnsafeMutablePointer<Float>) {
         let depth = rows.count
         for j in Swift.stride(from: 0, to: columns.count, by: 32) {
-            let panel = out + j * depth, width = Swift.min(32, columns.count - j), j0 = columns.lowerBound + j
+            let panel = transposed ? out + j * depth : out, width = Swift.min(32, columns.count - j), j0 = columns.lowerBound + j
             if transposed {
                 // op(B)[p, j] = B[j, p]: each stored row of B is one packed column.
                 for v in 0..<width {
