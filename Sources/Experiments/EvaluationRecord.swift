@@ -24,7 +24,9 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
     /// Step name (`encode-sample`, each metric) → wall-clock seconds.
     public var seconds: [String: Double]
 
+    /// A record of the given settings, scores and step seconds (score names must not be a setting's key).
     public init(trainPoints: Int, evalPoints: Int, batchSize: Int, seed: Int, scores: [String: Double], seconds: [String: Double]) {
+        precondition(Set(scores.keys).isDisjoint(with: Self.settingKeys), "EvaluationRecord: a score named like a setting")
         self.trainPoints = trainPoints; self.evalPoints = evalPoints; self.batchSize = batchSize; self.seed = seed
         self.scores = scores; self.seconds = seconds
     }
@@ -41,6 +43,7 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
         init?(intValue: Int) { nil }
     }
 
+    /// Reads the flat object: the four settings and `seconds` are required, every other key is a score.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         trainPoints = try c.decode(Int.self, forKey: Key("train_points"))
@@ -55,6 +58,7 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
         self.scores = scores
     }
 
+    /// Writes the flat object (the settings, `seconds`, then each score under its name).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(trainPoints, forKey: Key("train_points"))
