@@ -66,19 +66,19 @@ extension TrainedRun {
 
         func read(_ name: String) -> String? { try? String(contentsOfFile: (run.path as NSString).appendingPathComponent(name), encoding: .utf8) }
         let escape = HTML.escape
+        /// A two-column HTML table of (name, value) rows.
+        func table(_ rows: [(String, String)]) -> String {
+            "<table>\n" + rows.map { "<tr><td>\(escape($0.0))</td><td>\(escape($0.1))</td></tr>\n" }.joined() + "</table>"
+        }
         func table(json name: String) throws -> String {
             guard let object = try run.jsonObject(name) else { return "<p>(no \(name))</p>" }
-            var rows = ""
-            for key in object.keys.sorted() {
+            return table(object.keys.sorted().map { key in
                 let value = object[key]!
-                let text: String
-                if let d = value as? Double { text = String(format: "%.4f", d) }
-                else if let a = value as? [Double] { text = a.map { String(format: "%.3f", $0) }.joined(separator: ", ") }
-                else if let o = value as? [String: Any] { text = o.keys.sorted().map { "\($0): \(o[$0]!)" }.joined(separator: "; ") }
-                else { text = "\(value)" }
-                rows += "<tr><td>\(escape(key))</td><td>\(escape(text))</td></tr>\n"
-            }
-            return "<table>\n\(rows)</table>"
+                if let d = value as? Double { return (key, String(format: "%.4f", d)) }
+                if let a = value as? [Double] { return (key, a.map { String(format: "%.3f", $0) }.joined(separator: ", ")) }
+                if let o = value as? [String: Any] { return (key, o.keys.sorted().map { "\($0): \(o[$0]!)" }.joined(separator: "; ")) }
+                return (key, "\(value)")
+            })
         }
         var factorRows = ""
         if let probed = try run.decode([LatentName].self, from: "factors.json") {
@@ -97,7 +97,7 @@ extension TrainedRun {
                 + [("points (train / eval)", "\(record.trainPoints) / \(record.evalPoints)"), ("batch size", "\(record.batchSize)"),
                    ("seed", "\(record.seed)"),
                    ("seconds", record.seconds.keys.sorted().map { String(format: "%@ %.1f", $0, record.seconds[$0]!) }.joined(separator: "; "))]
-            return "<table>\n" + rows.map { "<tr><td>\(escape($0.0))</td><td>\(escape($0.1))</td></tr>\n" }.joined() + "</table>"
+            return table(rows)
         } ?? "<p>Not evaluated yet: <code>untangle evaluate \(escape(run.path))</code></p>"
         let html = """
         <!DOCTYPE html>

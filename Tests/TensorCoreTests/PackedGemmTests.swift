@@ -62,27 +62,33 @@ struct PackedGemmTests {
         #expect(e.allSatisfy { $0 == 1 }, "k = 0: C ← β·C")
     }
 
+    /// `op(A)·op(B)` `[m, n]` from stored `a` (`[m, k]`, or `[k, m]` when `tA`) and `b` (`[k, n]`, or
+    /// `[n, k]` when `tB`), one call per block of the rows starting at `rowCuts` × the columns
+    /// starting at `columnCuts` (one call for the defaults).
+    func product(_ tA: Bool, _ tB: Bool, m: Int, n: Int, k: Int, _ a: [Float], _ b: [Float], rowCuts: [Int] = [0],
+                 columnCuts: [Int] = [0], kernel: BLAS.Kernel = .packed) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            for (r, i0) in rowCuts.enumerated() {
+                let i1 = r + 1 < rowCuts.count ? rowCuts[r + 1] : m
+                for (q, j0) in columnCuts.enumerated() {
+                    let j1 = q + 1 < columnCuts.count ? columnCuts[q + 1] : n
+                    BLAS.gemm(transposeA: tA, transposeB: tB, m: i1 - i0, n: j1 - j0, k: k, a: pa.baseAddress! + (tA ? i0 : i0 * k), lda: tA ? m : k,
+                              b: pb.baseAddress! + (tB ? j0 * k : j0), ldb: tB ? k : n, c: pc.baseAddress! + i0 * n + j0, ldc: n, kernel: kernel)
+                }
+            }
+        } } }
+        return c
+    }
+
     /// An element's rounding depends on k alone: the rows or columns of C computed in two calls
     /// are bit-identical to one call over all of them (what lets convolutions split a batch).
     @Test func splittingRowsOrColumnsChangesNoBit() {
         let (m, n, k) = (21, 77, 300)
         let a = values(m * k, seed: 6), b = values(k * n, seed: 7)
-        var whole = [Float](repeating: 0, count: m * n)
-        BLAS.gemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &whole, ldc: n, kernel: .packed)
-        var rows = [Float](repeating: 0, count: m * n)
-        a.withUnsafeBufferPointer { pa in rows.withUnsafeMutableBufferPointer { pc in
-            BLAS.gemm(transposeA: false, transposeB: false, m: 5, n: n, k: k, a: pa.baseAddress!, lda: k, b: b, ldb: n, c: pc.baseAddress!, ldc: n, kernel: .packed)
-            BLAS.gemm(transposeA: false, transposeB: false, m: m - 5, n: n, k: k, a: pa.baseAddress! + 5 * k, lda: k, b: b, ldb: n,
-                      c: pc.baseAddress! + 5 * n, ldc: n, kernel: .packed)
-        } }
-        #expect(rows == whole)
-        var columns = [Float](repeating: 0, count: m * n)
-        b.withUnsafeBufferPointer { pb in columns.withUnsafeMutableBufferPointer { pc in
-            BLAS.gemm(transposeA: false, transposeB: false, m: m, n: 40, k: k, a: a, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n, kernel: .packed)
-            BLAS.gemm(transposeA: false, transposeB: false, m: m, n: n - 40, k: k, a: a, lda: k, b: pb.baseAddress! + 40, ldb: n,
-                      c: pc.baseAddress! + 40, ldc: n, kernel: .packed)
-        } }
-        #expect(columns == whole)
+        let whole = product(false, false, m: m, n: n, k: k, a, b)
+        #expect(product(false, false, m: m, n: n, k: k, a, b, rowCuts: [0, 5]) == whole)
+        #expect(product(false, false, m: m, n: n, k: k, a, b, columnCuts: [0, 40]) == whole)
     }
 
     /// A narrow C (n = 16) is tiled as Cᵀ; computed in pieces of 5 rows (tiled as C) it is the
@@ -90,24 +96,14 @@ struct PackedGemmTests {
     @Test func narrowProductsRoundAsTheirRowsDo() {
         let (m, n, k) = (40, 16, 300)
         let a = values(k * m, seed: 10), b = values(n * k, seed: 11)
-        var whole = [Float](repeating: 0, count: m * n), pieces = whole
-        BLAS.gemm(transposeA: true, transposeB: true, m: m, n: n, k: k, a: a, lda: m, b: b, ldb: k, c: &whole, ldc: n, kernel: .packed)
-        a.withUnsafeBufferPointer { pa in pieces.withUnsafeMutableBufferPointer { pc in
-            for i0 in stride(from: 0, to: m, by: 5) {
-                BLAS.gemm(transposeA: true, transposeB: true, m: 5, n: n, k: k, a: pa.baseAddress! + i0, lda: m, b: b, ldb: k,
-                          c: pc.baseAddress! + i0 * n, ldc: n, kernel: .packed)
-            }
-        } }
-        #expect(pieces == whole)
+        #expect(product(true, true, m: m, n: n, k: k, a, b, rowCuts: Array(stride(from: 0, to: m, by: 5))) == product(true, true, m: m, n: n, k: k, a, b))
     }
 
     /// The two kernels agree to float rounding on a layer-sized product.
     @Test func agreesWithOpenBLAS() {
         let (m, n, k) = (64, 256, 1024)
         let a = values(m * k, seed: 8), b = values(n * k, seed: 9)
-        var packed = [Float](repeating: 0, count: m * n), open = packed
-        BLAS.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &packed, ldc: n, kernel: .packed)
-        BLAS.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &open, ldc: n, kernel: .openBLAS)
+        let packed = product(false, true, m: m, n: n, k: k, a, b), open = product(false, true, m: m, n: n, k: k, a, b, kernel: .openBLAS)
         let worst = zip(packed, open).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4, "off by \(worst)")
     }
