@@ -57,7 +57,8 @@ public enum LearningCurve {
                          points: Int) throws -> CurvePoint {
         let start = Date()
         let data = try trained.groundTruth()
-        var evaluator = DisentanglementMetrics(space: data, representation: trained.representation(data), seed: trained.config.seed)
+        var evaluator = DisentanglementMetrics(space: data, representation: trained.representation(data), seed: trained.config.seed,
+                                              encodingBatch: trained.encodingPiece)
         evaluator.trainCount = points
         evaluator.evalCount = max(points / 2, 2)
         let sample = evaluator.codeSample()

@@ -52,7 +52,7 @@ extension TrainedRun {
             return try evaluateOnAnnotations(metrics, factors: factors, seed: seed, meter: meter, progress: progress)
         }
         let data = try groundTruth()
-        var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed)
+        var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed, encodingBatch: encodingPiece)
         evaluator.trainCount = trainCount
         evaluator.evalCount = evalCount
         evaluator.batchSize = batchSize
@@ -191,7 +191,7 @@ extension TrainedRun {
             for k in names.indices { names[k].source = "annotation" }
             try writeMutualInformation(mi, factorNames: factors.map(\.name))
         } else if let data = dataset as? any GroundTruthDataset {
-            var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed)
+            var evaluator = DisentanglementMetrics(space: data, representation: representation(data), seed: seed, encodingBatch: encodingPiece)
             evaluator.trainCount = points
             evaluator.evalCount = 1
             let sample = evaluator.codeSample(meter: meter)

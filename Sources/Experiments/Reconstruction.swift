@@ -66,25 +66,26 @@ public struct TrainedRun {
         return dataset.sampleBatch(n, rng: &rng)
     }
 
-    /// Images per encoder call when encoding without gradients: 256. (Pieces of 64 were tried
-    /// because at 256 the dlib conv encoder's largest activation, conv1's 32 × 32² floats an
-    /// image, is 32 MiB — glibc's largest mmap threshold — and was mmapped and page-faulted in
-    /// afresh on every call; ``Memory/keepLargeBuffersResident()`` now turns mmap off for
-    /// allocations, which made 256 as fast as 64, so the batch, and every code, stays what it
-    /// was.) The encoder maps each image on its own: another piece size changes a code only
-    /// within float rounding (the dense layers' OpenBLAS kernels differ by shape).
-    public static let encodingPiece = 256
+    /// Images per encoder call when encoding without gradients: the encoder's
+    /// ``GaussianEncoder/encodingBatch`` — 1,024 for the dlib conv encoder where it skips blank regions
+    /// (bit for bit the codes of any other batch), else 256. (Pieces of 64 were tried because at 256
+    /// the dlib conv encoder's largest activation, conv1's 32 × 32² floats an image, is 32 MiB —
+    /// glibc's largest mmap threshold — and was mmapped and page-faulted in afresh on every call;
+    /// ``Memory/keepLargeBuffersResident()`` now turns mmap off for allocations, which made 256 as
+    /// fast as 64.) The encoder maps each image on its own: under OpenBLAS another piece size changes
+    /// a code only within float rounding (its dense kernels differ by shape).
+    public var encodingPiece: Int { model.encoder.encodingBatch }
 
     /// Posterior parameters `(μ, log σ²)`, each `[n, Z]`, of `images [n, C, H, W]`, encoded
     /// without gradients in pieces of ``encodingPiece`` images.
     public func encodePosterior(_ images: Tensor) -> (mean: Tensor, logVariance: Tensor) {
         let n = images.shape[0]
         var means: [Tensor] = [], logVariances: [Tensor] = []
-        for start in stride(from: 0, to: n, by: Self.encodingPiece) {
-            let tape = Tape(recording: false)
-            let (mean, logVariance) = model.encoder(tape.constant(images.slice(axis: 0, start..<min(n, start + Self.encodingPiece))))
-            means.append(mean.value)
-            logVariances.append(logVariance.value)
+        for start in stride(from: 0, to: n, by: encodingPiece) {
+            let piece = n <= encodingPiece ? images : images.slice(axis: 0, start..<min(n, start + encodingPiece))
+            let (mean, logVariance) = model.encoder.posteriorWithoutGradients(piece)
+            means.append(mean)
+            logVariances.append(logVariance)
         }
         if means.isEmpty { return (.zeros([0, config.latentCount]), .zeros([0, config.latentCount])) }
         return (Tensor.concatenate(means, axis: 0), Tensor.concatenate(logVariances, axis: 0))
@@ -94,14 +95,15 @@ public struct TrainedRun {
     public func encodeMeans(_ images: Tensor) -> Tensor { encodePosterior(images).mean }
 
     /// Posterior means `μ [n, Z]` of data set images `indices`, rendered and encoded 512 at a
-    /// time (so only one chunk of images is in memory, however many indices); `meter` counts
-    /// the images (one phase).
+    /// time, or ``encodingPiece`` if more (so only one chunk of images is in memory, however many
+    /// indices); `meter` counts the images (one phase).
     public func encodeMeans(of indices: [Int], in data: any ImageDataset, meter: WorkMeter? = nil) -> Tensor {
         var parts: [Tensor] = []
         meter?.begin("encoding \(indices.count) images", total: indices.count, unit: "images")
         defer { meter?.end() }
-        for start in stride(from: 0, to: indices.count, by: 512) {
-            parts.append(encodeMeans(data.images(Array(indices[start..<min(indices.count, start + 512)]))))
+        let chunk = max(512, encodingPiece)
+        for start in stride(from: 0, to: indices.count, by: chunk) {
+            parts.append(encodeMeans(data.images(Array(indices[start..<min(indices.count, start + chunk)]))))
             meter?.advance(by: parts[parts.count - 1].shape[0])
         }
         return parts.isEmpty ? .zeros([0, config.latentCount]) : Tensor.concatenate(parts, axis: 0)

@@ -21,7 +21,7 @@ public final class CodePool {
     public let space: any FactorSpace
     /// Codes of factor-class combinations (`[N][F]` → `[N, Z]`).
     public let representation: Representation
-    /// Images per call of `representation` (256: the encoder's own batch).
+    /// Images per call of `representation` (the encoder's own batch: `TrainedRun.encodingPiece`).
     public let batchSize: Int
     private var slot: [Int: Int] = [:]
     private var codes: [Float] = []

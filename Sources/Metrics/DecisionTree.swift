@@ -232,22 +232,27 @@ public struct RandomForest: Sendable {
 
     /// `treeCount` trees of depth ≤ `maximumDepth`, each on a bootstrap sample (as multiplicity weights),
     /// with split candidates at `maximumBins` quantiles per feature; `meter` is advanced by one per tree.
+    /// Tree `t` draws from its own stream (`seed` forked by `t`), so the trees grow concurrently
+    /// (`Parallel.forEach`) into the forest one thread would grow.
     public init(x: [Float], featureCount d: Int, y: [Int], classCount k: Int, treeCount: Int = 50,
                 maximumDepth: Int = 8, featuresPerSplit: Int? = nil, maximumBins: Int = 32, seed: UInt64, meter: WorkMeter? = nil) {
         let root = RandomGenerator(seed: seed)
         let n = y.count
-        var forest: [DecisionTree] = []
         let bins = SplitBins(x: x, featureCount: d, maximumBins: maximumBins)
-        for t in 0..<treeCount {
-            var rng = root.fork(UInt64(t))
-            var weights = [Double](repeating: 0, count: n)
-            for _ in 0..<n { weights[rng.int(below: n)] += 1 }
-            forest.append(DecisionTree(x: x, featureCount: d, y: y, classCount: k, weights: weights,
-                                       maximumDepth: maximumDepth, featuresPerSplit: featuresPerSplit,
-                                       maximumBins: maximumBins, bins: bins, rng: rng))
-            meter?.advance()
+        var forest = [DecisionTree?](repeating: nil, count: treeCount)
+        forest.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
+            Parallel.forEach(treeCount) { t in
+                var rng = root.fork(UInt64(t))
+                var weights = [Double](repeating: 0, count: n)
+                for _ in 0..<n { weights[rng.int(below: n)] += 1 }
+                out[t] = DecisionTree(x: x, featureCount: d, y: y, classCount: k, weights: weights,
+                                      maximumDepth: maximumDepth, featuresPerSplit: featuresPerSplit,
+                                      maximumBins: maximumBins, bins: bins, rng: rng)
+                meter?.advance()
+            }
         }
-        trees = forest
+        trees = forest.map { $0! }
     }
 
     /// Mean class probabilities → majority class per row.

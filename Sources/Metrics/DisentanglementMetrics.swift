@@ -21,11 +21,18 @@ public struct DisentanglementMetrics {
     /// copies of this value).
     public let pool: CodePool
 
-    public init(space: any FactorSpace, representation: @escaping Representation, seed: UInt64) {
+    /// Images per `representation` call when encoding many (the pool's batches and the sample's):
+    /// at least 256.
+    public let encodingBatch: Int
+
+    /// Metrics of `representation` on `space`'s grid, sampled from `seed`; `encodingBatch` images a
+    /// `representation` call (the encoder's own choice, e.g. `TrainedRun.encodingPiece`; 256 if less).
+    public init(space: any FactorSpace, representation: @escaping Representation, seed: UInt64, encodingBatch: Int = 256) {
         self.space = space
         self.representation = representation
         self.seed = seed
-        pool = CodePool(space: space, representation: representation)
+        self.encodingBatch = max(encodingBatch, 256)
+        pool = CodePool(space: space, representation: representation, batchSize: self.encodingBatch)
     }
 
     func stream(_ salt: UInt64) -> RandomGenerator { RandomGenerator(seed: seed).fork(salt) }
@@ -35,8 +42,9 @@ public struct DisentanglementMetrics {
         var out: [[Float]] = []
         meter?.begin("encoding \(classes.count) points", total: classes.count, unit: "images")
         defer { meter?.end() }
-        for start in stride(from: 0, to: classes.count, by: max(batchSize, 256)) {
-            let codes = representation(Array(classes[start..<min(classes.count, start + max(batchSize, 256))]))
+        let chunk = max(batchSize, encodingBatch)
+        for start in stride(from: 0, to: classes.count, by: chunk) {
+            let codes = representation(Array(classes[start..<min(classes.count, start + chunk)]))
             let z = codes.shape[1]
             for i in 0..<codes.shape[0] { out.append(Array(codes.scalars[(i * z)..<((i + 1) * z)])) }
             meter?.advance(by: codes.shape[0])

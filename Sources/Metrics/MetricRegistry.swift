@@ -71,8 +71,9 @@ public enum MetricRegistry {
             dciScores(i.sample!.dci(seed: i.seed, importance: .randomForest, meter: i.meter), prefix: "dci_forest")
         },
         Metric(name: "modularity", summary: "modularity and explicitness (raw codes as dlib; and standardised)", need: .sample) { i in
-            [("modularity", CodeSample.modularity(mutualInformation: i.sample!.mutualInformationMatrix())),
-             ("explicitness", i.sample!.explicitness()), ("explicitness_standardized", i.sample!.explicitness(standardized: true))]
+            let explicitness = i.sample!.explicitness(variants: [false, true])
+            return [("modularity", CodeSample.modularity(mutualInformation: i.sample!.mutualInformationMatrix())),
+                    ("explicitness", explicitness[0]), ("explicitness_standardized", explicitness[1])]
         },
         Metric(name: "unsupervised", summary: "Gaussian total correlation and mutual-information score", need: .sample) { i in
             let s = i.sample!.unsupervised()

@@ -118,22 +118,10 @@ extension CodeSample {
         var importance = [[Double]](repeating: [Double](repeating: 0, count: factorCount), count: latentCount)
         var trainAccuracy = 0.0, evalAccuracy = 0.0
         let xTrain = trainCodes.flatMap { $0 }, xEval = evalCodes.flatMap { $0 }
-        // The forests (one seed per factor, single-threaded inside) are grown concurrently, one
-        // factor per thread; gradient boosting parallelises inside each fit instead.
-        var forests = [RandomForest?](repeating: nil, count: factorCount)
+        // Both model kinds parallelise inside each fit: a forest's trees, a boosting stage's class trees.
         let (models, unit) = method == .randomForest ? ("random forests of 50 trees", "trees") : ("gradient-boosted models of 100 stages", "stages")
         meter?.begin("fitting \(factorCount) \(models), one per factor", total: factorCount * (method == .randomForest ? 50 : 100), unit: unit)
         defer { meter?.end() }
-        if method == .randomForest {
-            forests.withUnsafeMutableBufferPointer { out in
-                nonisolated(unsafe) let out = out
-                Parallel.forEach(factorCount) { f in
-                    out[f] = RandomForest(x: xTrain, featureCount: latentCount, y: factor(f, trainFactors), classCount: classCounts[f],
-                                          treeCount: 50, maximumDepth: 8, maximumBins: RandomForest.exhaustive, seed: seed &+ UInt64(f),
-                                          meter: meter)
-                }
-            }
-        }
         for f in 0..<factorCount {
             let y = factor(f, trainFactors), yEval = factor(f, evalFactors)
             let predict: ([Float]) -> [Int]
@@ -143,7 +131,8 @@ extension CodeSample {
                 let model = GradientBoostedTrees(x: xTrain, featureCount: latentCount, y: y, meter: meter)
                 (predict, importances) = (model.predict, model.featureImportances)
             case .randomForest:
-                let forest = forests[f]!
+                let forest = RandomForest(x: xTrain, featureCount: latentCount, y: y, classCount: classCounts[f], treeCount: 50,
+                                          maximumDepth: 8, maximumBins: RandomForest.exhaustive, seed: seed &+ UInt64(f), meter: meter)
                 (predict, importances) = (forest.predict, forest.featureImportances)
             }
             for (l, v) in importances.enumerated() { importance[l][f] = abs(v) }
@@ -175,21 +164,39 @@ extension CodeSample {
     /// `modularity_explicitness.explicitness_per_factor`; `standardized` fits on standardised
     /// codes instead, the variant reported as `explicitness_standardized` — then the mean
     /// one-vs-rest ROC-AUC over the classes on the evaluation points; mean over factors.
-    public func explicitness(standardized: Bool = false) -> Double {
+    public func explicitness(standardized: Bool = false) -> Double { explicitness(variants: [standardized])[0] }
+
+    /// ``explicitness(standardized:)`` for each of `variants` (`false`: raw codes, `true`:
+    /// standardised): all variants' per-factor fits run concurrently (`Parallel.forEach`, each fit on
+    /// one thread), and each variant's mean is summed in factor order, so the values are those of
+    /// one call per variant.
+    public func explicitness(variants: [Bool]) -> [Double] {
         let xTrain = trainCodes.flatMap { $0 }, xEval = evalCodes.flatMap { $0 }
-        var total = 0.0
-        for f in 0..<factorCount {
-            let y = factor(f, trainFactors), yEval = factor(f, evalFactors), k = classCounts[f]
-            guard Set(y).count > 1 else { total += 0.5; continue }
-            let model = LogisticRegression(x: xTrain, featureCount: latentCount, y: y, classCount: k, standardized: standardized)
-            let p = model.probabilities(xEval)
-            var auc = 0.0
-            for c in 0..<k {
-                auc += rocAUC(scores: (0..<yEval.count).map { p[$0 * k + c] }, labels: yEval.map { $0 == c ? 1 : 0 })
+        let fits = variants.count * factorCount
+        var perFactor = [Double](repeating: 0, count: fits)
+        perFactor.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
+            Parallel.forEach(fits) { t in
+                out[t] = factorExplicitness(t % factorCount, standardized: variants[t / factorCount], xTrain: xTrain, xEval: xEval)
             }
-            total += auc / Double(k)
         }
-        return total / Double(factorCount)
+        return variants.indices.map { v in
+            (0..<factorCount).reduce(0.0) { $0 + perFactor[v * factorCount + $1] } / Double(factorCount)
+        }
+    }
+
+    /// Factor `f`'s explicitness: the mean one-vs-rest ROC-AUC of a logistic regression fitted on
+    /// `xTrain` (flattened training codes), scored on `xEval`; 0.5 for a factor constant in training.
+    private func factorExplicitness(_ f: Int, standardized: Bool, xTrain: [Float], xEval: [Float]) -> Double {
+        let y = factor(f, trainFactors), yEval = factor(f, evalFactors), k = classCounts[f]
+        guard Set(y).count > 1 else { return 0.5 }
+        let model = LogisticRegression(x: xTrain, featureCount: latentCount, y: y, classCount: k, standardized: standardized)
+        let p = model.probabilities(xEval)
+        var auc = 0.0
+        for c in 0..<k {
+            auc += rocAUC(scores: (0..<yEval.count).map { p[$0 * k + c] }, labels: yEval.map { $0 == c ? 1 : 0 })
+        }
+        return auc / Double(k)
     }
 
     /// Gaussian total correlation of the codes, `½(Σ log Σ_ii − log det Σ)` for their

@@ -8,6 +8,25 @@ public protocol GaussianEncoder: Layer {
     var latentCount: Int { get }
     /// `(μ, log σ²)`, each `[B, Z]`.
     func callAsFunction(_ x: Variable) -> (mean: Variable, logVariance: Variable)
+    /// `(μ, log σ²)`, each `[B, Z]`, of `images [B, C, H, W]` without gradients: the values of
+    /// `callAsFunction` on a non-recording tape (an encoder may compute them faster, bit for bit the same).
+    func posteriorWithoutGradients(_ images: Tensor) -> (mean: Tensor, logVariance: Tensor)
+    /// Images per ``posteriorWithoutGradients(_:)`` call when encoding many (a batch is cut into
+    /// pieces of this size): 256 unless the encoder says otherwise.
+    var encodingBatch: Int { get }
+}
+
+extension GaussianEncoder {
+    /// 256: conv1's activation of the dlib encoder is then 32 MiB, and the code of an image does
+    /// not depend on the batch beyond float rounding (under OpenBLAS, whose kernels vary with shape).
+    public var encodingBatch: Int { 256 }
+
+    /// `callAsFunction` on a non-recording tape.
+    public func posteriorWithoutGradients(_ images: Tensor) -> (mean: Tensor, logVariance: Tensor) {
+        let tape = Tape(recording: false)
+        let (mean, logVariance) = self(tape.constant(images))
+        return (mean.value, logVariance.value)
+    }
 }
 
 /// Maps latents `[B, Z]` to Bernoulli logits `[B, C, H, W]`.

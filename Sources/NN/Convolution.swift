@@ -203,7 +203,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     if let bias { precondition(bias.shape == [outChannels], "conv2d: bias \(bias.shape), want [\(outChannels)]") }
     let g = WindowGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                            kernel: ws[2], stride: stride, padding: padding)
-    if lowering.usesDirect(inChannels: g.channels, outChannels: outChannels, gridWidth: g.gridWidth) {
+    if lowering.usesDirect(inChannels: g.channels, outChannels: outChannels, gridWidth: g.gridWidth, forwardOnly: !x.tape.isRecording) {
         return directConv2d(x, weight: weight, bias: bias, g, outChannels: outChannels)
     }
     let (patch, grid) = (g.patchSize, g.gridSize)

@@ -17,7 +17,8 @@ public enum ConvolutionLowering: Sendable {
     /// im2col/col2im matrices and OpenBLAS GEMMs: every shape, every CPU.
     case im2col
     /// The direct kernels of `ConvKernels` (AVX-512 on x86-64): needs `DirectConvolution.isSupported`
-    /// and channel counts that are multiples of 32 on both sides; traps otherwise.
+    /// and channel counts that are multiples of 32 on both sides — for a `conv2d` on a non-recording
+    /// tape, whose pullback never runs, the output side only — and traps otherwise.
     case direct
 
     /// Whether a layer with `inChannels`, `outChannels` and a `gridWidth`-wide output grid of window
@@ -35,14 +36,16 @@ public enum ConvolutionLowering: Sendable {
 
     /// Whether a layer with these channel counts and output-grid width (for a transposed convolution,
     /// its input's width) runs the direct kernels under this lowering: `automatic` resolved by
-    /// `directFits`; `direct` checked (traps if the CPU or the channel counts do not allow it).
-    public func usesDirect(inChannels: Int, outChannels: Int, gridWidth: Int) -> Bool {
+    /// `directFits`; `direct` checked (traps if the CPU or the channel counts do not allow it). With
+    /// `forwardOnly` (a convolution whose pullback will not run) `direct` needs only the output channels
+    /// to be a multiple of 32: the forward kernel vectorises over them and reads any number of input planes.
+    public func usesDirect(inChannels: Int, outChannels: Int, gridWidth: Int, forwardOnly: Bool = false) -> Bool {
         switch self {
         case .im2col: return false
         case .automatic: return Self.directFits(inChannels: inChannels, outChannels: outChannels, gridWidth: gridWidth)
         case .direct:
             precondition(DirectConvolution.isSupported, "conv: direct kernels need AVX-512 (x86-64-v4) on this CPU")
-            precondition(inChannels % directChannelGroup == 0 && outChannels % directChannelGroup == 0,
+            precondition((forwardOnly || inChannels % directChannelGroup == 0) && outChannels % directChannelGroup == 0,
                          "conv: direct kernels need channel counts that are multiples of \(directChannelGroup), got \(inChannels) → \(outChannels)")
             return true
         }
@@ -68,6 +71,9 @@ private struct PaddedLayout {
         image = PaddedImage(channels: channels, height: height, width: width, top: top, bottom: bottom, left: left, right: right)
         (self.height, self.width, self.top, self.left) = (height, width, top, left)
     }
+
+    /// Whether the layout adds no padding: the padded image is the NCHW image itself.
+    var isUnpadded: Bool { image.rowStride == width && image.rowCount == height }
 
     /// Copies image `x [C, H, W]` into `buffer` with its padding.
     func fill(_ buffer: ScratchBuffer, from x: UnsafePointer<Float>) {
@@ -109,12 +115,26 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
     let (w, xv, bv) = (weight.value, x.value, bias?.value)
     // Forward: w [O, (c,i,j)] → packed [(c,i,j), O].
     let forwardWeights = transposedBlocks(w, blocks: 1, rows: o, cols: rows)
-    let pads = scratch(batch, input.count)
+    // Without padding (conv3 of the dlib encoder, the blank-skipping encoder's crops) the padded
+    // layout is the NCHW image itself and is read in place — but near the end of the batch: a tile
+    // reads past an image's end (lanes that are discarded), within the slack a padded copy gets, which
+    // is the following images' data for every image with at least that much data after it.
+    let imageSize = c * g.plane, slack = input.count - c * input.image.planeStride
+    let firstCopied = input.isUnpadded ? Swift.max(0, batch - 1 - (slack + imageSize - 1) / Swift.max(imageSize, 1)) : 0
+    let pads = scratch(batch - firstCopied, input.count)
     let y = Tensor(shape: [batch, o, gh, gw]) { out in
         xv.withPointer { px in forwardWeights.withPointer { pw in offsets.withUnsafeBufferPointer { po in withOptionalPointer(bv) { pb in
             Parallel.forEach(batch) { b in
-                input.fill(pads[b], from: px + b * g.channels * g.plane)
-                correlate(pads[b].pointer, input.image, rowOffsets: po.baseAddress!, rows: rows, stride: s, weights: pw, channels: o,
+                let image = px + b * imageSize
+                let source: UnsafePointer<Float>
+                if b < firstCopied {
+                    source = image
+                } else {
+                    let pad = pads[b - firstCopied]
+                    input.fill(pad, from: image)
+                    source = UnsafePointer(pad.pointer)
+                }
+                correlate(source, input.image, rowOffsets: po.baseAddress!, rows: rows, stride: s, weights: pw, channels: o,
                           gridHeight: gh, gridWidth: gw, bias: pb, into: out.baseAddress! + b * o * grid)
             }
         } } } }
@@ -126,11 +146,12 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
     let gradientPadX = PaddedLayout.gatherPadding(output: g.width, inputSize: gw, kernel: k, stride: s, padding: p)
     let upstreamLayout = PaddedLayout(channels: o, height: gh, width: gw, top: gradientPad.front, bottom: gradientPad.back,
                                       left: gradientPadX.front, right: gradientPadX.back)
-    let upstreamTaps = TransposedTaps(upstreamLayout.image, kernel: k, stride: s, padding: p, top: upstreamLayout.top,
-                                      left: upstreamLayout.left, channels: c, outHeight: g.height, outWidth: g.width)
     return x.tape.record(y, parents: [x] + parents) { upstream, needed in
-        // ∂x gathers over o: w [O, C, k, k] → packed [(o,i,j), C].
+        // ∂x gathers over o: w [O, C, k, k] → packed [(o,i,j), C]. Its taps are built here, when a
+        // backward pass needs them, not with the forward product (a no-grad encoding spent 3 % on them).
         let backwardWeights = needed[0] ? transposedBlocks(w, blocks: o, rows: c, cols: k * k) : nil
+        let upstreamTaps = needed[0] ? TransposedTaps(upstreamLayout.image, kernel: k, stride: s, padding: p, top: upstreamLayout.top,
+                                                      left: upstreamLayout.left, channels: c, outHeight: g.height, outWidth: g.width) : nil
         let inputPads = needed[1] ? scratch(batch, input.count) : []
         let upstreamT = needed[1] ? scratch(batch, grid * o) : []
         let upstreamPads = needed[0] ? scratch(batch, upstreamLayout.count) : []
@@ -148,7 +169,7 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
                     }
                     if let dxBase {
                         upstreamLayout.fill(upstreamPads[b], from: gImage)
-                        correlateTransposed(upstreamPads[b].pointer, taps: upstreamTaps, weights: pwT!, channels: c,
+                        correlateTransposed(upstreamPads[b].pointer, taps: upstreamTaps!, weights: pwT!, channels: c,
                                             bias: nil, into: dxBase + b * g.channels * g.plane)
                     }
                 }

@@ -71,7 +71,10 @@ public enum BLAS {
 extension Tensor {
     /// Matrix product `op(A)·op(B)` of rank-2 tensors, `op` optionally transposing.
     ///
-    /// Concretely: `matmul(A [m,k], B [k,n]) → [m,n]`, `C_ij = Σ_p A_ip B_pj`.
+    /// Concretely: `matmul(A [m,k], B [k,n]) → [m,n]`, `C_ij = Σ_p A_ip B_pj`. Through the packed
+    /// kernel, whose rounding depends on k alone, a product of ≥ 2²⁰ multiply-adds is split by rows of
+    /// C over `Parallel.threadCount` threads — bit for bit the single call's result; through OpenBLAS it
+    /// is one call on the calling thread (its rounding may depend on m).
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         precondition(a.rank == 2 && b.rank == 2, "matmul: needs rank-2 tensors, got \(a.shape) and \(b.shape)")
         let m = transposeA ? a.shape[1] : a.shape[0]
@@ -79,13 +82,20 @@ extension Tensor {
         let kb = transposeB ? b.shape[1] : b.shape[0]
         let n = transposeB ? b.shape[0] : b.shape[1]
         precondition(k == kb, "matmul: inner dimensions differ: \(transposeA ? "Aᵀ" : "A")\(a.shape) · \(transposeB ? "Bᵀ" : "B")\(b.shape)")
+        let rowRanges = BLAS.kernel == .packed && m * n * k >= 1 << 20 ? Parallel.chunks(m) : [0..<m]
         return Tensor(shape: [m, n]) { c in
             if k == 0 { c.initialize(repeating: 0); return }
             a.scalars.withUnsafeBufferPointer { pa in
                 b.scalars.withUnsafeBufferPointer { pb in
-                    BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                              a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
-                              c: c.baseAddress!, ldc: n)
+                    nonisolated(unsafe) let (pa, pb, pc) = (pa.baseAddress!, pb.baseAddress!, c.baseAddress!)
+                    let lda = a.shape[1]
+                    Parallel.forEach(rowRanges.count) { r in
+                        let rows = rowRanges[r]
+                        // Row i of op(A) starts at A[i, 0] (row stride lda), or at A[0, i] when transposed.
+                        BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
+                                  a: pa + (transposeA ? rows.lowerBound : rows.lowerBound * lda), lda: lda, b: pb, ldb: b.shape[1],
+                                  c: pc + rows.lowerBound * n, ldc: n)
+                    }
                 }
             }
         }

@@ -40,7 +40,7 @@ import Testing
         let t = try Trainer(config: ExperimentConfig.load(path: writeConfig(tinyConfig(steps: 2), in: dir)), resultsRoot: dir)
         try t.train()
         let trained = try TrainedRun(path: t.run.path)
-        let n = TrainedRun.encodingPiece * 2 + 5
+        let n = trained.encodingPiece * 2 + 5
         let x = trained.heldOutImages(n)
         let (mean, logVariance) = trained.encodePosterior(x)
         let tape = Tape(recording: false)

@@ -68,6 +68,22 @@ struct DirectConvolutionTests {
         #expect(run(.automatic, small) == run(.im2col, small))
     }
 
+    /// Without padding the forward kernel reads images in place but for the last few (whose tiles
+    /// would read past the batch), and on a no-grad tape it takes one-channel inputs: each image's
+    /// output is bit for bit its output alone (a copied, padded image), for tiny and 1-channel images.
+    @Test(arguments: [(32, 2, 3, 7), (32, 6, 6, 5), (1, 10, 14, 6)])
+    func unpaddedForwardReadsImagesInPlace(c: Int, h: Int, w: Int, batch: Int) {
+        let t = Tape(recording: false)
+        let x = awayFromZero([batch, c, h, w], seed: 61), weight = awayFromZero([32, c, 2, 2], seed: 62), b = awayFromZero([32], seed: 63)
+        func run(_ input: Tensor) -> Tensor {
+            conv2d(t.constant(input), weight: t.constant(weight), bias: t.constant(b), stride: 2, padding: 0, lowering: .direct).value
+        }
+        let whole = run(x)
+        for i in 0..<batch {
+            #expect(whole.slice(axis: 0, i..<(i + 1)) == run(x.slice(axis: 0, i..<(i + 1))), "image \(i) of \(batch), \(c)×\(h)×\(w)")
+        }
+    }
+
     private func expectClose(_ a: [Tensor], _ b: [Tensor], _ names: [String]) {
         for (i, name) in names.enumerated() {
             #expect(a[i].shape == b[i].shape, "\(name) shape")

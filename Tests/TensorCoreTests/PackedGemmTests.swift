@@ -107,4 +107,19 @@ struct PackedGemmTests {
         let worst = zip(packed, open).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4, "off by \(worst)")
     }
+
+    /// `Tensor.matmul` splits a product of ≥ 2²⁰ multiply-adds by rows over the threads when the packed
+    /// kernel runs it: bit for bit the one-thread product, for every transpose and a narrow C.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [(300, 256, 1024), (1031, 10, 256)])
+    func matmulSplitOverThreadsIsTheOneThreadProduct(transposes: (Bool, Bool), shape: (Int, Int, Int)) {
+        guard BLAS.kernel == .packed else { return }
+        let (m, n, k) = shape, (tA, tB) = transposes
+        let a = Tensor(shape: tA ? [k, m] : [m, k], scalars: values(m * k, seed: 71))
+        let b = Tensor(shape: tB ? [n, k] : [k, n], scalars: values(k * n, seed: 72))
+        Parallel.setThreadCount(1)
+        let one = Tensor.matmul(a, b, transposeA: tA, transposeB: tB)
+        Parallel.setThreadCount(3)
+        defer { Parallel.setThreadCount(1) }
+        #expect(Tensor.matmul(a, b, transposeA: tA, transposeB: tB) == one, "\(transposes) \(shape)")
+    }
 }
