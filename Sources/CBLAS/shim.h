@@ -1,6 +1,7 @@
-// OpenBLAS's cblas interface (Debian: libopenblas-dev, pkg-config `openblas`).
+// OpenBLAS's cblas interface (Debian: libopenblas-dev, pkg-config `openblas`). OpenBLAS's cblas.h
+// also declares the extensions Untangle calls: openblas_set_num_threads, openblas_get_num_threads,
+// openblas_get_config and openblas_get_corename.
 #include <cblas.h>
-// Thread-count control (OpenBLAS extension, declared in cblas.h of OpenBLAS builds).
 
 #include <stdint.h>
 

@@ -86,8 +86,19 @@ public enum Gnuplot {
         "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    /// The common terminal line: pngcairo at `width × height`, a plain font.
+    /// The common terminal lines: pngcairo at `width × height`, a plain font, and ``lineTypes``.
     static func terminal(_ output: String, width: Int, height: Int) -> String {
         "set terminal pngcairo size \(width),\(height) enhanced font 'DejaVu Sans,10' noenhanced\nset output \(quote(URL(fileURLWithPath: output).lastPathComponent))\n"
+            + lineTypes
     }
+
+    /// The ten colours of matplotlib's `tab10` (Vega's category10), in order.
+    static let seriesColours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+    /// Line types 1–30 as `tab10`'s colours solid, then dashed, then dotted, cycling after 30: gnuplot's
+    /// own cycle has 8 colours, so the 9th series of an overlay (a latent's KL, a method of the budget
+    /// study) took the 1st one's colour.
+    static let lineTypes: String = (0..<(3 * seriesColours.count)).map { t in
+        "set linetype \(t + 1) lc rgb '\(seriesColours[t % seriesColours.count])' dt \(t / seriesColours.count + 1)\n"
+    }.joined() + "set linetype cycle \(3 * seriesColours.count)\n"
 }

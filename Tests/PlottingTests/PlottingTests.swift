@@ -41,6 +41,24 @@ import Testing
         #expect(bytes.prefix(6) == Data("GIF89a".utf8))
     }
 
+    /// An overlay of 12 series draws them in 12 distinct styles: tab10's ten colours (each present
+    /// in the PNG), the 11th and 12th dashed (gnuplot's own cycle repeated its 8 colours).
+    @Test func overlaysOfManySeriesKeepTheirColoursApart() throws {
+        let output = dir + "/many.png"
+        let series = (0..<12).map { k in ("series \(k)", [(x: 1.0, mean: Double(k), std: 0.0), (x: 8.0, mean: Double(k), std: 0.0)]) }
+        try Figures.errorBarLines(series, xlabel: "x", ylabel: "y", title: "twelve", output: output)
+        let png = try PNGFile.read(output)
+        var colours = Set<Int>()
+        for i in stride(from: 0, to: png.pixels.count, by: png.channels) where png.channels == 3 {
+            colours.insert(Int(png.pixels[i]) << 16 | Int(png.pixels[i + 1]) << 8 | Int(png.pixels[i + 2]))
+        }
+        for hex in ["1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd", "8c564b", "e377c2", "7f7f7f", "bcbd22", "17becf"] {
+            #expect(colours.contains(Int(hex, radix: 16)!), "no pixel of #\(hex) in \(output)")
+        }
+        let script = try String(contentsOfFile: dir + "/many.gp", encoding: .utf8)
+        #expect(script.contains("set linetype 11 lc rgb '#1f77b4' dt 2") && script.contains("set linetype cycle 30"))
+    }
+
     @Test func trainingCurvesFromALog() throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let log = dir + "/log.csv"
