@@ -1,4 +1,16 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The thread-specific key marking a thread inside ``Parallel/serially(_:)``.
+private let serialKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
 
 /// Data-parallel loops over the machine's cores.
 ///
@@ -11,8 +23,19 @@ import Dispatch
 public enum Parallel {
     nonisolated(unsafe) private static var configuredThreads = 1
 
-    /// Threads used by `forEach` and `chunks`. Default 1.
-    public static var threadCount: Int { configuredThreads }
+    /// Threads used by `forEach` and `chunks`. Default 1; 1 on a thread inside ``serially(_:)``.
+    public static var threadCount: Int { pthread_getspecific(serialKey) == nil ? configuredThreads : 1 }
+
+    /// Runs `body` with this thread's parallel loops inline (``threadCount`` 1 on this thread): for work
+    /// already split over the threads at a coarser grain — each thread one share of a batch — whose
+    /// inner loops would otherwise wake the other threads for every small piece. Results are those of
+    /// one thread.
+    public static func serially<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(serialKey)
+        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(serialKey, previous) }
+        return try body()
+    }
 
     /// Sets the thread count for Untangle's parallel loops (OpenBLAS stays single-threaded).
     /// Call once at start-up.
