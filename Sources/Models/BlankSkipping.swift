@@ -45,14 +45,16 @@ struct ReachedCells: Hashable {
     }
 
     /// conv3 cells whose 14-pixel field `[8r − 3, 8r + 10]` meets pixels `first … last` (none if `last < 0`).
+    /// With `0 ≤ first ≤ last`: `low = max(0, ⌈(first − 10)/8⌉) = max(0, ⌊(first − 3)/8⌋)`, and Swift's
+    /// truncating division gives that floor wherever it is not clamped (`first − 3 ≥ −3` truncates to 0).
     static func cells(first: Int, last: Int) -> Range<Int> {
         guard last >= 0 else { return 0..<0 }
-        let low = Swift.max(0, ceilDivide(first - 10, 8)), high = Swift.min(7, floorDivide(last + 3, 8))
+        let low = Swift.max(0, (first - 3) / 8), high = Swift.min(7, (last + 3) / 8)
         return low..<(high + 1)
     }
 
     /// The window a group of images is computed over: `rows × columns` cells, each image's placed at
-    /// its own reached cells (a blank image's at the corner).
+    /// its own reached cells (0 × 0 for a blank image, which keeps the all-zero image's map).
     var size: Size { Size(rows: rows.count, columns: columns.count) }
 
     /// A window's extent in conv3 cells.
@@ -61,9 +63,6 @@ struct ReachedCells: Hashable {
         var cells: Int { rows * columns }
     }
 }
-
-private func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
-private func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
 
 extension ConvEncoder {
     /// Windows of at least this many of the 64 conv3 cells are computed over the whole image: a
@@ -224,14 +223,14 @@ extension ConvEncoder {
                       stride: 2, padding: 0, lowering: Self.lowering(conv3, gridWidth: 8)).relu().value
     }
 
-    /// The lowering `layer` takes on the whole image (output grid `gridWidth` wide), made explicit so a
-    /// narrow window runs the same kernel.
     /// conv1's crops run the direct forward kernel where the CPU has it: it sums each output over the
     /// same `(c, i, j)` order, one fused multiply-add per term from 0, then adds the bias — the
     /// arithmetic of the whole image's im2col GEMM through the packed kernel — at ≈ 5× its speed on
     /// a one-channel input (16-term sums, too short for a GEMM).
     private static let firstLayerLowering: ConvolutionLowering = ConvolutionLowering.automaticAllowsDirect ? .direct : .im2col
 
+    /// The lowering `layer` takes on the whole image (output grid `gridWidth` wide), made explicit so a
+    /// narrow window runs the same kernel.
     private static func lowering(_ layer: Conv2d, gridWidth: Int) -> ConvolutionLowering {
         let shape = layer.weight.value.shape
         return ConvolutionLowering.automatic.usesDirect(inChannels: shape[1], outChannels: shape[0], gridWidth: gridWidth)
@@ -243,15 +242,13 @@ extension ConvEncoder {
                        size: ReachedCells.Size) {
         let cells = size.cells
         windows.scalars.withUnsafeBufferPointer { q in
-            do {
-                nonisolated(unsafe) let (w, target) = (q.baseAddress!, map)
-                Parallel.forEach(members.count) { m in
-                    let b = members[m]
-                    for c in 0..<64 {
-                        let source = w + (m * 64 + c) * cells, plane = target + (b * 64 + c) * 64
-                        for u in 0..<size.rows {
-                            (plane + (origins[m].0 + u) * 8 + origins[m].1).update(from: source + u * size.columns, count: size.columns)
-                        }
+            nonisolated(unsafe) let (w, target) = (q.baseAddress!, map)
+            Parallel.forEach(members.count) { m in
+                let b = members[m]
+                for c in 0..<64 {
+                    let source = w + (m * 64 + c) * cells, plane = target + (b * 64 + c) * 64
+                    for u in 0..<size.rows {
+                        (plane + (origins[m].0 + u) * 8 + origins[m].1).update(from: source + u * size.columns, count: size.columns)
                     }
                 }
             }

@@ -203,12 +203,8 @@ struct Encode: ParsableCommand {
         let pieces = stride(from: 0, to: batch, by: piece).map { x.slice(axis: 0, $0..<min(batch, $0 + piece)) }
         func encode() { for p in pieces { _ = model.encoder.posteriorWithoutGradients(p).mean } }
         func encodeDense() { for p in pieces { let tape = Tape(recording: false); _ = model.encoder(tape.constant(p)).mean.value } }
-        func rate(_ body: () -> Void) -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            var n = 0
-            while n < images { body(); n += batch }
-            return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
+        /// Images/s over the calls that cover `images` (after a warm-up call).
+        func rate(_ body: () -> Void) -> Double { Double(batch) / secondsPerCall((images + batch - 1) / batch, body) }
         for _ in 0..<3 { encode(); encodeDense() }
         var ratios: [Double] = [], denseRatios: [Double] = []
         for pair in 1...pairs {
