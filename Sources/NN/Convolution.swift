@@ -100,7 +100,7 @@ func channelSums(_ g: Tensor) -> Tensor {
                     let base = p.baseAddress! + (bi * c + ci) * plane
                     var i = 0
                     while i + 16 <= plane {
-                        lanes += UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self)
+                        lanes += SIMD16<Float>(loading: base + i)
                         i += 16
                     }
                     while i < plane { tail += base[i]; i += 1 }

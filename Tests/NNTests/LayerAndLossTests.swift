@@ -39,6 +39,22 @@ import Testing
         #expect(bad.isEmpty, "\(bad)")
     }
 
+    @Test func bernoulliCrossEntropyGradientIsTheStableSigmoidResidualOverManyBlocks() {
+        // 40,000 logits (three 16,384-element blocks, the last part-filled), both signs and far tails:
+        // the gradient computed beside the loss must be (σ(ℓ) − x)/B with σ as `stableSigmoid`, bit for bit.
+        var rng = RandomGenerator(seed: 11)
+        let l = rng.normal([8, 5000]) * 12, x = rng.uniform([8, 5000])
+        let t = Tape()
+        let logits = t.input(l)
+        let g = t.backward(from: bernoulliCrossEntropyWithLogits(logits, targets: x))[logits]!
+        let expected = zip(l.scalars, x.scalars).map { (Variable.stableSigmoid($0) - $1) * (1 / Float(8)) }
+        #expect(g.scalars == expected)
+        // No gradient asked for: the same loss.
+        let constant = Tape(recording: false)
+        let value = bernoulliCrossEntropyWithLogits(constant.constant(l), targets: x).value.scalar
+        #expect(value == bernoulliCrossEntropyWithLogits(Tape().input(l), targets: x).value.scalar)
+    }
+
     @Test func gaussianKLKnownValueAndGradients() {
         // μ = 1, log σ² = 0: KL = ½·1 per latent.  μ = 0, log σ² = log 2: ½(2 − log 2 − 1).
         let t = Tape(recording: false)
@@ -107,6 +123,31 @@ import Testing
         #expect(Swift.abs(Double(p.value.scalars[0]) - theta[0]) < 1e-6)
         #expect(Swift.abs(Double(p.value.scalars[1]) - theta[1]) < 1e-6)
         #expect(adam.stepCount == 2 && p.gradient == nil)
+    }
+
+    @Test func adamVectorLanesMatchTheScalarFormulaBitForBit() {
+        // 37 elements: two 16-lane vectors and a 5-element scalar tail, three steps, against the
+        // per-element Float formula written out here (vector square roots and divides are exact).
+        var rng = RandomGenerator(seed: 4)
+        let start = rng.normal([37]), target = rng.normal([37])
+        let p = Parameter("theta", start)
+        let adam = Adam(learningRate: 0.01)
+        var theta = start.scalars, m = [Float](repeating: 0, count: 37), v = [Float](repeating: 0, count: 37)
+        for step in 1...3 {
+            let t = Tape()
+            t.backward(from: (t.parameter(p) - t.constant(target)).squared().sum())
+            let g = zip(theta, target.scalars).map { 2 * ($0 - $1) }
+            adam.step([p])
+            // The hyperparameters are Floats; the bias corrections are computed from them in Double.
+            let stepSize = Float(Double(Float(0.01)) / (1 - pow(Double(Float(0.9)), Double(step))))
+            let correction2 = Float((1 - pow(Double(Float(0.999)), Double(step))).squareRoot())
+            for i in 0..<37 {
+                m[i] = 0.9 * m[i] + (1 - 0.9) * g[i]
+                v[i] = 0.999 * v[i] + (1 - 0.999) * g[i] * g[i]
+                theta[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2 + 1e-8)
+            }
+            #expect(p.value.scalars == theta, "step \(step)")
+        }
     }
 
     @Test func sgdWithMomentumMinimisesAQuadratic() {
