@@ -126,7 +126,7 @@ extension ConvEncoder {
                 Parallel.serially { assembleWindows(images, reached: reached, share: shares[t], into: target) }
             }
         }
-        let h = conv4(tape.constant(map)).relu()
+        let h = conv4(tape.constant(map), activation: .relu)
         let f = fc(h.flattened()).relu()
         return (meanHead(f).value, logVarianceHead(f).value)
     }
@@ -171,7 +171,7 @@ extension ConvEncoder {
 
     /// `relu(conv3(relu(conv2(relu(conv1(x))))))` with the layers' own padding (the whole-image path).
     private func convolutions(_ x: Variable) -> Variable {
-        conv3(conv2(conv1(x).relu()).relu()).relu()
+        conv3(conv2(conv1(x, activation: .relu), activation: .relu), activation: .relu)
     }
 
     /// conv3's output `[g, 64, rows, columns]` over each member's window of `size` cells at `origins`
@@ -203,7 +203,7 @@ extension ConvEncoder {
             }
         })
         var h1 = conv2d(tape.constant(crop), weight: tape.parameter(conv1.weight), bias: tape.parameter(conv1.bias),
-                        stride: 2, padding: 0, lowering: Self.firstLayerLowering).relu().value
+                        stride: 2, padding: 0, lowering: Self.firstLayerLowering, activation: .relu).value
         // conv1 cell t of a window at origin r₀ is conv1 index 4r₀ − 1 + t: index −1 and 32 are conv2's padding.
         let (rows1, columns1) = (4 * size.rows + 2, 4 * size.columns + 2)
         h1.scalars.withUnsafeMutableBufferPointer { h in
@@ -218,9 +218,9 @@ extension ConvEncoder {
             }
         }
         let h2 = conv2d(tape.constant(h1), weight: tape.parameter(conv2.weight), bias: tape.parameter(conv2.bias),
-                        stride: 2, padding: 0, lowering: Self.lowering(conv2, gridWidth: 16)).relu()
+                        stride: 2, padding: 0, lowering: Self.lowering(conv2, gridWidth: 16), activation: .relu)
         return conv2d(h2, weight: tape.parameter(conv3.weight), bias: tape.parameter(conv3.bias),
-                      stride: 2, padding: 0, lowering: Self.lowering(conv3, gridWidth: 8)).relu().value
+                      stride: 2, padding: 0, lowering: Self.lowering(conv3, gridWidth: 8), activation: .relu).value
     }
 
     /// conv1's crops run the direct forward kernel where the CPU has it: it sums each output over the

@@ -31,7 +31,7 @@ public final class PixelCNN: Layer {
 
     /// Last-conv activations `[B, 32, H/8, W/8]` and logits `[B, K]` for images `[B, C, H, W]`.
     public func forward(_ x: Variable) -> (features: Variable, logits: Variable) {
-        let features = conv3(conv2(conv1(x).relu()).relu()).relu()
+        let features = conv3(conv2(conv1(x, activation: .relu), activation: .relu), activation: .relu)
         return (features, head(features))
     }
 
@@ -54,7 +54,7 @@ public final class PixelCNN: Layer {
         let n = positions.count
         // The clean activations of every layer: a[0] the image, a[l] after conv l and ReLU.
         var clean = [image]
-        for conv in [conv1, conv2, conv3] { clean.append(conv(tape.constant(clean.last!)).relu().value) }
+        for conv in [conv1, conv2, conv3] { clean.append(conv(tape.constant(clean.last!), activation: .relu).value) }
         // Per copy: the changed region of the previous layer (rows, columns) and its values.
         var region = positions.map { (y: $0.0, x: $0.1) }
         var size = (h: window, w: window)
@@ -99,7 +99,7 @@ public final class PixelCNN: Layer {
             }
             let recomputed = conv2d(tape.constant(Tensor(shape: [n, c, cropH, cropW], scalars: crops)),
                                     weight: tape.constant(conv.weight.value), bias: tape.constant(conv.bias.value),
-                                    stride: s, padding: 0).relu().value
+                                    stride: s, padding: 0, activation: .relu).value
             patch = recomputed.scalars
             region = starts
             size = r

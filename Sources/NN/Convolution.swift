@@ -45,6 +45,31 @@ private struct Chunk {
     var isSingleImage: Bool { range.count == 1 }
 }
 
+/// What `conv2d` and `convTranspose2d` apply to their output before returning it.
+public enum ConvolutionActivation: Sendable {
+    /// The affine output as it is.
+    case identity
+    /// `max(y, 0)` (as `Variable.relu()`: `y > 0 ? y : 0·y`), applied to each image's or batch piece's
+    /// output right after the product writes it, while it is in cache, instead of in a pass of its own
+    /// over the whole activation; the pullback masks the upstream gradient by `y > 0` first. The same
+    /// values and gradients, bit for bit, as `.relu()` after an `.identity` convolution.
+    case relu
+
+    /// Applies the activation to `count` floats at `p` in place.
+    @inline(__always)
+    func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        guard self == .relu else { return }
+        for i in 0..<count { let v = p[i]; p[i] = v > 0 ? v : 0 * v }
+    }
+
+    /// `pullback` behind the activation's own: the upstream gradient of the activated output `y`
+    /// masked (`relu`) before the product's pullback sees it.
+    func wrap(output y: Tensor, _ pullback: @escaping Pullback) -> Pullback {
+        guard self == .relu else { return pullback }
+        return { upstream, needed in pullback(Tensor.leakyReluPullback(upstream, output: y, slope: 0), needed) }
+    }
+}
+
 extension Tensor {
     @inline(__always)
     func withPointer<R>(_ body: (UnsafePointer<Float>) -> R) -> R {
@@ -192,9 +217,10 @@ func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tensor, inpu
 /// (a one-image chunk's `Y [O, L]` is written into the output in place).
 /// Pullback with `G [O, b·L]`: `∂W = Σ_chunks G·colsᵀ`, `∂b = Σ G`, `∂x = col2im(Wᵀ·G)`.
 /// With `lowering` `.automatic` (the default), layers whose channel counts are multiples of 32 run the
-/// same three products through the direct kernels instead (see `ConvolutionLowering`).
+/// same three products through the direct kernels instead (see `ConvolutionLowering`). `activation`
+/// (`.relu`) is applied to `y` as each piece of it is written (see `ConvolutionActivation`).
 public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int,
-                   lowering: ConvolutionLowering = .automatic) -> Variable {
+                   lowering: ConvolutionLowering = .automatic, activation: ConvolutionActivation = .identity) -> Variable {
     precondition(x.shape.count == 4, "conv2d: input must be [B, C, H, W], got \(x.shape)")
     let ws = weight.shape
     precondition(ws.count == 4 && ws[1] == x.shape[1] && ws[2] == ws[3],
@@ -204,7 +230,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let g = WindowGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                            kernel: ws[2], stride: stride, padding: padding)
     if lowering.usesDirect(inChannels: g.channels, outChannels: outChannels, gridWidth: g.gridWidth, forwardOnly: !x.tape.isRecording) {
-        return directConv2d(x, weight: weight, bias: bias, g, outChannels: outChannels)
+        return directConv2d(x, weight: weight, bias: bias, g, outChannels: outChannels, activation: activation)
     }
     let (patch, grid) = (g.patchSize, g.gridSize)
     let chunks = batchPieces(batch, floatsPerImage: max(patch, outChannels) * grid, grid: grid)
@@ -230,6 +256,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                 } else if let biasPointer {
                     addBias(biasPointer, batch: 1, channels: outChannels, plane: grid, to: yChunk)
                 }
+                activation.apply(yChunk, count: ch.count * outChannels * grid)
             }
         } } }
     }
@@ -238,7 +265,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     // The pullback captures tensors and sizes only: a captured Variable holds its tape, and the
     // tape holding this closure would then never be freed unless `backward` ran.
     let (inputShape, hasBias) = (x.shape, bias != nil)
-    return x.tape.record(y, parents: [x] + parents) { upstream, needed in
+    return x.tape.record(y, parents: [x] + parents, pullback: activation.wrap(output: y) { upstream, needed in
         let gradients = chunks.map { $0.isSingleImage ? nil : ScratchBuffer(count: outChannels * grid * $0.count) }
         let patches = needed[0] ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
         return upstream.withPointer { pg in w.withPointer { pw in
@@ -262,7 +289,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                 }
             }
         } }
-    }
+    })
 }
 
 /// 2-D transposed convolution (PyTorch `conv_transpose2d`), the adjoint of `conv2d`'s
@@ -275,9 +302,9 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
 /// Lowering per batch chunk: `X [C, b·H·W]`, `cols = Wᵀ·X [O·k·k, b·H·W]`, `y = col2im(cols)`
 /// (a one-image chunk reads its `X [C, H·W]` from the input in place).
 /// Pullback: `dcols = im2col(G)`, `∂W = Σ_chunks X·dcolsᵀ`, `∂x = W·dcols`, `∂b = Σ G`.
-/// `lowering` as in `conv2d` (the direct kernels need the input grid ≥ 8 wide).
+/// `lowering` and `activation` as in `conv2d` (the direct kernels need the input grid ≥ 8 wide).
 public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int, padding: Int,
-                            lowering: ConvolutionLowering = .automatic) -> Variable {
+                            lowering: ConvolutionLowering = .automatic, activation: ConvolutionActivation = .identity) -> Variable {
     precondition(x.shape.count == 4, "convTranspose2d: input must be [B, C, H, W], got \(x.shape)")
     let ws = weight.shape
     precondition(ws.count == 4 && ws[0] == x.shape[1] && ws[2] == ws[3],
@@ -291,7 +318,7 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     let g = WindowGeometry(channels: outChannels, height: outH, width: outW, kernel: k, stride: stride, padding: padding)
     precondition(g.gridHeight == h && g.gridWidth == wd, "convTranspose2d: geometry mismatch")
     if lowering.usesDirect(inChannels: inChannels, outChannels: outChannels, gridWidth: wd) {
-        return directConvTranspose2d(x, weight: weight, bias: bias, g, inChannels: inChannels)
+        return directConvTranspose2d(x, weight: weight, bias: bias, g, inChannels: inChannels, activation: activation)
     }
     let (patch, grid) = (g.patchSize, h * wd)
     let chunks = batchPieces(batch, floatsPerImage: max(patch, inChannels) * grid, grid: grid)
@@ -316,13 +343,14 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
                 let yChunk = out.baseAddress! + ch.offset(outChannels * g.plane)
                 col2im(cols, batch: ch.count, g, into: yChunk)
                 if let bv { bv.withPointer { addBias($0, batch: ch.count, channels: outChannels, plane: g.plane, to: yChunk) } }
+                activation.apply(yChunk, count: ch.count * outChannels * g.plane)
             }
         } }
     }
     let savedInputs = keep ? xm : [], savedInput = keep && chunks.contains(where: \.isSingleImage) ? xv : nil
     let parents = bias.map { [weight, $0] } ?? [weight]
     let (inputShape, hasBias) = (x.shape, bias != nil) // tensors and sizes only, as in `conv2d`
-    return x.tape.record(y, parents: [x] + parents) { upstream, needed in
+    return x.tape.record(y, parents: [x] + parents, pullback: activation.wrap(output: y) { upstream, needed in
         let patches = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
         let products = needed[0] ? chunks.map { $0.isSingleImage ? nil : ScratchBuffer(count: inChannels * grid * $0.count) } : []
         return upstream.withPointer { pg in w.withPointer { pw in withOptionalPointer(savedInput) { px in
@@ -347,5 +375,5 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
                 }
             }
         } } }
-    }
+    })
 }

@@ -104,7 +104,8 @@ private struct PaddedLayout {
 private func scratch(_ images: Int, _ count: Int) -> [ScratchBuffer] { (0..<images).map { _ in ScratchBuffer(count: count) } }
 
 /// `conv2d` through the direct kernels (see `ConvolutionLowering`); same math, shapes and pullback.
-func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowGeometry, outChannels o: Int) -> Variable {
+func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowGeometry, outChannels o: Int,
+                  activation: ConvolutionActivation) -> Variable {
     let (batch, c, k, s, p) = (x.shape[0], g.channels, g.kernel, g.stride, g.padding)
     let (gh, gw) = (g.gridHeight, g.gridWidth), grid = g.gridSize
     let rows = c * k * k
@@ -136,6 +137,7 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
                 }
                 correlate(source, input.image, rowOffsets: po.baseAddress!, rows: rows, stride: s, weights: pw, channels: o,
                           gridHeight: gh, gridWidth: gw, bias: pb, into: out.baseAddress! + b * o * grid)
+                activation.apply(out.baseAddress! + b * o * grid, count: o * grid)
             }
         } } } }
     }
@@ -146,7 +148,7 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
     let gradientPadX = PaddedLayout.gatherPadding(output: g.width, inputSize: gw, kernel: k, stride: s, padding: p)
     let upstreamLayout = PaddedLayout(channels: o, height: gh, width: gw, top: gradientPad.front, bottom: gradientPad.back,
                                       left: gradientPadX.front, right: gradientPadX.back)
-    return x.tape.record(y, parents: [x] + parents) { upstream, needed in
+    return x.tape.record(y, parents: [x] + parents, pullback: activation.wrap(output: y) { upstream, needed in
         // ∂x gathers over o: w [O, C, k, k] → packed [(o,i,j), C]. Its taps are built here, when a
         // backward pass needs them, not with the forward product (a no-grad encoding spent 3 % on them).
         let backwardWeights = needed[0] ? transposedBlocks(w, blocks: o, rows: c, cols: k * k) : nil
@@ -178,11 +180,12 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
         // ∂W came out as [(c,i,j), O]; the layer's weight is [O, C, k, k].
         result[1] = result[1].map { Tensor(shape: [o, c, k, k], scalars: transposedBlocks($0, blocks: 1, rows: rows, cols: o).scalars) }
         return result
-    }
+    })
 }
 
 /// `convTranspose2d` through the direct kernels (see `ConvolutionLowering`); same math, shapes and pullback.
-func directConvTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowGeometry, inChannels c: Int) -> Variable {
+func directConvTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowGeometry, inChannels c: Int,
+                           activation: ConvolutionActivation) -> Variable {
     let (batch, o, k, s, p) = (x.shape[0], g.channels, g.kernel, g.stride, g.padding)
     let (h, wd) = (g.gridHeight, g.gridWidth), grid = g.gridSize
     let rows = o * k * k
@@ -201,6 +204,7 @@ func directConvTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, _ g
                 input.fill(pads[b], from: px + b * c * grid)
                 correlateTransposed(pads[b].pointer, taps: taps, weights: pw, channels: o, bias: pb,
                                     into: out.baseAddress! + b * o * g.plane)
+                activation.apply(out.baseAddress! + b * o * g.plane, count: o * g.plane)
             }
         } } }
     }
@@ -212,7 +216,7 @@ func directConvTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, _ g
                                       bottom: Swift.max(0, s * (h - 1) + k - g.height - p), left: p,
                                       right: Swift.max(0, s * (wd - 1) + k - g.width - p))
     let offsets = upstreamLayout.rowOffsets(kernel: k)
-    return x.tape.record(y, parents: [x] + parents) { upstream, needed in
+    return x.tape.record(y, parents: [x] + parents, pullback: activation.wrap(output: y) { upstream, needed in
         // ∂x correlates over (o,i,j): w [C, (o,i,j)] → packed [(o,i,j), C].
         let backwardWeights = needed[0] ? transposedBlocks(w, blocks: 1, rows: c, cols: rows) : nil
         let upstreamPads = needed[0] || needed[1] ? scratch(batch, upstreamLayout.count) : [] // ∂b alone reads G as it is
@@ -238,5 +242,5 @@ func directConvTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, _ g
         // ∂W came out as [(o,i,j), C]; the layer's weight is [C, O, k, k].
         result[1] = result[1].map { Tensor(shape: [c, o, k, k], scalars: transposedBlocks($0, blocks: 1, rows: rows, cols: c).scalars) }
         return result
-    }
+    })
 }

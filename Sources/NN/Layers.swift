@@ -76,9 +76,10 @@ public final class Conv2d: WindowLayer {
                    biasCount: outChannels, stride: stride, padding: padding, name: name, initializer: initializer, rng: &rng)
     }
 
-    /// Convolves `x [B, C, H, W]`.
-    public func callAsFunction(_ x: Variable) -> Variable {
-        conv2d(x, weight: x.tape.parameter(weight), bias: x.tape.parameter(bias), stride: stride, padding: padding)
+    /// Convolves `x [B, C, H, W]`, then applies `activation` (fused, see `ConvolutionActivation`).
+    public func callAsFunction(_ x: Variable, activation: ConvolutionActivation = .identity) -> Variable {
+        conv2d(x, weight: x.tape.parameter(weight), bias: x.tape.parameter(bias), stride: stride, padding: padding,
+               activation: activation)
     }
 }
 
@@ -93,8 +94,9 @@ public final class ConvTranspose2d: WindowLayer {
                    initializer: initializer, rng: &rng)
     }
 
-    /// Transposed-convolves `x [B, C, H, W]`.
-    public func callAsFunction(_ x: Variable) -> Variable {
-        convTranspose2d(x, weight: x.tape.parameter(weight), bias: x.tape.parameter(bias), stride: stride, padding: padding)
+    /// Transposed-convolves `x [B, C, H, W]`, then applies `activation` (fused, see `ConvolutionActivation`).
+    public func callAsFunction(_ x: Variable, activation: ConvolutionActivation = .identity) -> Variable {
+        convTranspose2d(x, weight: x.tape.parameter(weight), bias: x.tape.parameter(bias), stride: stride, padding: padding,
+                        activation: activation)
     }
 }

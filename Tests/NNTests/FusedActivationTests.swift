@@ -1,0 +1,62 @@
+import Autodiff
+import ConvKernels
+import NN
+import TensorCore
+import TestSupport
+import Testing
+
+/// `activation: .relu` inside `conv2d` / `convTranspose2d` against `.relu()` after an `.identity`
+/// convolution: the output and all three gradients must be the same bits, on every lowering this CPU
+/// runs, for single-image pieces and multi-image ones.
+@Suite struct FusedActivationTests {
+    /// Output, ∂x, ∂W, ∂b for `layer` on fresh leaves, seeded with `seed`.
+    private func valueAndGradients(_ inputs: [Tensor], seed: Tensor, _ layer: ([Variable]) -> Variable) -> [[Float]] {
+        let tape = Tape()
+        let leaves = inputs.map { tape.input($0) }
+        let y = layer(leaves)
+        let gradients = tape.backward(from: y, seed: seed)
+        return [y.value.scalars] + leaves.map { gradients[$0]!.scalars }
+    }
+
+    private var lowerings: [ConvolutionLowering] { DirectConvolution.isSupported ? [.im2col, .direct] : [.im2col] }
+
+    /// (in channels, out channels, height = width, batch): a multi-image-piece grid (8×8 → 4×4 or 8×8
+    /// → 16×16) and a single-image one (32×32 → 16×16 or 32×32 → 64×64).
+    @Test(arguments: [(32, 32, 8, 5), (32, 64, 32, 3)])
+    func reluInsideEqualsReluAfter(c: Int, o: Int, side: Int, batch: Int) {
+        for lowering in lowerings {
+            let conv = [awayFromZero([batch, c, side, side], seed: 61), awayFromZero([o, c, 4, 4], seed: 62, low: 0.01, high: 0.1),
+                        awayFromZero([o], seed: 63)]
+            let convSeed = awayFromZero([batch, o, side / 2, side / 2], seed: 64)
+            let fused = valueAndGradients(conv, seed: convSeed) {
+                conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering, activation: .relu)
+            }
+            let after = valueAndGradients(conv, seed: convSeed) {
+                conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering).relu()
+            }
+            #expect(fused == after, "conv2d \(lowering)")
+            // Some outputs must be cut (else the test could not tell the activations apart).
+            #expect(fused[0].contains(0) && fused[0].contains { $0 > 0 })
+
+            let transposed = [awayFromZero([batch, c, side, side], seed: 65), awayFromZero([c, o, 4, 4], seed: 66, low: 0.01, high: 0.1),
+                              awayFromZero([o], seed: 67)]
+            let transposedSeed = awayFromZero([batch, o, 2 * side, 2 * side], seed: 68)
+            let fusedT = valueAndGradients(transposed, seed: transposedSeed) {
+                convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering, activation: .relu)
+            }
+            let afterT = valueAndGradients(transposed, seed: transposedSeed) {
+                convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering).relu()
+            }
+            #expect(fusedT == afterT, "convTranspose2d \(lowering)")
+            #expect(fusedT[0].contains(0) && fusedT[0].contains { $0 > 0 })
+        }
+    }
+
+    /// The identity activation leaves the output signed.
+    @Test func identityKeepsNegativeOutputs() {
+        let t = Tape(recording: false)
+        let y = conv2d(t.constant(awayFromZero([1, 32, 8, 8], seed: 69)), weight: t.constant(awayFromZero([32, 32, 4, 4], seed: 70)),
+                       bias: nil, stride: 2, padding: 1)
+        #expect(y.value.scalars.contains { $0 < 0 })
+    }
+}
