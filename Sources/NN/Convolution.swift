@@ -1,4 +1,5 @@
 import Autodiff
+import ConvKernels
 import TensorCore
 
 // 2-D convolution and transposed convolution as autodiff primitives, each
@@ -172,6 +173,19 @@ func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) 
     return t.withPointer { body($0) }
 }
 
+/// A chunk's weight gradient `C ← A·Bᵀ + β·C` (`A [m, k]`, `B [n, k]`, both along the chunk's `k`
+/// positions): `rowDotProducts` when the result is small and the sums long (m·n ≤ 1,024, k ≥ 64: a
+/// one-channel layer's 32 × 16 ∂W, where a GEMM's packing outweighs its arithmetic) on a CPU that runs
+/// the kernels, else `BLAS.gemm`.
+private func weightGradientProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m * n <= 1024 && k >= 64 && DirectConvolution.isSupported {
+        rowDotProducts(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    } else {
+        BLAS.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+}
+
 /// Where a chunk's pullback puts its weight gradient: `pointer` (nil when ∂W is not needed), which
 /// holds the sum of the thread's earlier chunks when `accumulate` (GEMM with β = 1) and is
 /// overwritten when not (β = 0).
@@ -278,8 +292,8 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                     channelMajor(gChunk, batch: ch.count, channels: outChannels, plane: grid, into: buffer.pointer)
                 }
                 if let dwChunk = dw.pointer {
-                    BLAS.gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: n,
-                              a: gm, lda: n, b: savedCols[ci].pointer, ldb: n, beta: dw.beta, c: dwChunk, ldc: patch)
+                    weightGradientProduct(m: outChannels, n: patch, k: n, a: gm, lda: n, b: savedCols[ci].pointer, ldb: n,
+                                          beta: dw.beta, c: dwChunk, ldc: patch)
                 }
                 if let dxBase {
                     let dcols = patches[ci].pointer
@@ -361,8 +375,8 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
                 im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
                 if let dwChunk = dw.pointer {
                     let xChunk = UnsafePointer(savedInputs[ci]?.pointer) ?? px! + ch.offset(inChannels * grid)
-                    BLAS.gemm(transposeA: false, transposeB: true, m: inChannels, n: patch, k: n,
-                              a: xChunk, lda: n, b: dcols, ldb: n, beta: dw.beta, c: dwChunk, ldc: patch)
+                    weightGradientProduct(m: inChannels, n: patch, k: n, a: xChunk, lda: n, b: dcols, ldb: n,
+                                          beta: dw.beta, c: dwChunk, ldc: patch)
                 }
                 if let dxBase {
                     let dxImages = dxBase + ch.offset(inChannels * grid)
