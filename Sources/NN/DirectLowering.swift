@@ -142,8 +142,11 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
         } } } }
     }
     let parents = bias.map { [weight, $0] } ?? [weight]
+    // ∂W reads the same padded images as the forward product: the padded copies are kept for it
+    // (and the input, for the images read in place) rather than padded again in the pullback.
     let (inputShape, hasBias, keepInput) = (x.shape, bias != nil, weight.needsGradient)
-    let savedInput = keepInput ? xv : nil
+    let savedInput = keepInput && firstCopied > 0 ? xv : nil
+    let savedPads = keepInput ? pads : []
     let gradientPad = PaddedLayout.gatherPadding(output: g.height, inputSize: gh, kernel: k, stride: s, padding: p)
     let gradientPadX = PaddedLayout.gatherPadding(output: g.width, inputSize: gw, kernel: k, stride: s, padding: p)
     let upstreamLayout = PaddedLayout(channels: o, height: gh, width: gw, top: gradientPad.front, bottom: gradientPad.back,
@@ -154,7 +157,6 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
         let backwardWeights = needed[0] ? transposedBlocks(w, blocks: o, rows: c, cols: k * k) : nil
         let upstreamTaps = needed[0] ? TransposedTaps(upstreamLayout.image, kernel: k, stride: s, padding: p, top: upstreamLayout.top,
                                                       left: upstreamLayout.left, channels: c, outHeight: g.height, outWidth: g.width) : nil
-        let inputPads = needed[1] ? scratch(batch, input.count) : []
         let upstreamT = needed[1] ? scratch(batch, grid * o) : []
         let upstreamPads = needed[0] ? scratch(batch, upstreamLayout.count) : []
         var result = upstream.withPointer { pg in withOptionalPointer(savedInput) { px in withOptionalPointer(backwardWeights) { pwT in
@@ -164,9 +166,9 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
                     let gImage = pg + b * o * grid
                     if let dwChunk = dw.pointer {
                         if !dw.accumulate { dwChunk.update(repeating: 0, count: rows * o) }
-                        input.fill(inputPads[b], from: px! + b * g.channels * g.plane)
+                        let source = b < firstCopied ? px! + b * imageSize : UnsafePointer(savedPads[b - firstCopied].pointer)
                         transpose(gImage, channels: o, positions: grid, into: upstreamT[b].pointer)
-                        correlateWeights(inputPads[b].pointer, input.image, rowOffsets: po.baseAddress!, rows: rows, stride: s,
+                        correlateWeights(source, input.image, rowOffsets: po.baseAddress!, rows: rows, stride: s,
                                          gradient: upstreamT[b].pointer, channels: o, gridHeight: gh, gridWidth: gw, into: dwChunk)
                     }
                     if let dxBase {
