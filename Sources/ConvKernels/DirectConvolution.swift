@@ -89,6 +89,40 @@ struct Tile {
     }
 
     @inline(__always) init() {}
+
+    /// Writes a full tile channel-major: `out[v·channelStride + t] = tile[t][v] + bias[v]` for t < 8,
+    /// v < 32 — eight consecutive positions of each channel, one 8-float store per channel instead of
+    /// eight scalar ones. The 8 × 16 halves are transposed by four rounds of de-interleaving: viewing
+    /// a half as 128 floats indexed `16t + v`, each round (even lanes of each pair of vectors, then odd
+    /// ones) rotates the index's 7 bits right by one, so four rounds leave `8v + t`.
+    @inline(__always) func storeTransposed(to out: UnsafeMutablePointer<Float>, channelStride: Int, bias: UnsafePointer<Float>?) {
+        let lowBias = bias.map { load($0) } ?? Lanes(), highBias = bias.map { load($0 + 16) } ?? Lanes()
+        Tile.storeHalf((a0 + lowBias, a1 + lowBias, a2 + lowBias, a3 + lowBias, a4 + lowBias, a5 + lowBias, a6 + lowBias, a7 + lowBias),
+                       to: out, channelStride: channelStride)
+        Tile.storeHalf((b0 + highBias, b1 + highBias, b2 + highBias, b3 + highBias, b4 + highBias, b5 + highBias, b6 + highBias, b7 + highBias),
+                       to: out + 16 * channelStride, channelStride: channelStride)
+    }
+
+    typealias Half = (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes)
+
+    /// One de-interleaving round over 8 vectors (128 floats): the even floats of the whole sequence,
+    /// then the odd ones.
+    @inline(__always) static func unzip(_ r: Half) -> Half {
+        let p0 = SIMD32(lowHalf: r.0, highHalf: r.1), p1 = SIMD32(lowHalf: r.2, highHalf: r.3)
+        let p2 = SIMD32(lowHalf: r.4, highHalf: r.5), p3 = SIMD32(lowHalf: r.6, highHalf: r.7)
+        return (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
+    }
+
+    /// Rows `t < 8` of 16 channels → channel `v`'s 8 positions at `out + v·channelStride`.
+    @inline(__always) static func storeHalf(_ rows: Half, to out: UnsafeMutablePointer<Float>, channelStride: Int) {
+        let c = unzip(unzip(unzip(unzip(rows))))
+        // Vector j now holds channel 2j (lanes 0–7) and channel 2j + 1 (lanes 8–15).
+        func put(_ j: Int, _ x: Lanes) {
+            UnsafeMutableRawPointer(out + 2 * j * channelStride).storeBytes(of: x.lowHalf, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + (2 * j + 1) * channelStride).storeBytes(of: x.highHalf, as: SIMD8<Float>.self)
+        }
+        put(0, c.0); put(1, c.1); put(2, c.2); put(3, c.3); put(4, c.4); put(5, c.5); put(6, c.6); put(7, c.7)
+    }
 }
 
 /// Writes the first `count` rows of a stored tile (`tile [8][32]`) into a channel-major output:
@@ -170,9 +204,13 @@ private func correlateRow(_ x: UnsafePointer<Float>, inputOffsets: UnsafePointer
             let wr = w + weightOffsets[r]
             tile.add(base + inputOffsets[r], spacing: spacing, load(wr), load(wr + 16))
         }
-        tile.store(to: tileBuffer)
-        scatter(tileBuffer, count: Swift.min(directTileWidth, count - t0), into: out + t0 * outSpacing,
-                channelStride: channelStride, spacing: outSpacing, bias: bias)
+        if outSpacing == 1 && count - t0 >= directTileWidth {
+            tile.storeTransposed(to: out + t0, channelStride: channelStride, bias: bias)
+        } else {
+            tile.store(to: tileBuffer)
+            scatter(tileBuffer, count: Swift.min(directTileWidth, count - t0), into: out + t0 * outSpacing,
+                    channelStride: channelStride, spacing: outSpacing, bias: bias)
+        }
         t0 += directTileWidth
     }
 }
