@@ -90,6 +90,16 @@ struct Tile {
 
     @inline(__always) init() {}
 
+    /// `tile[t][v] = Σ_{r < rows} x[inputOffsets[r] + t·spacing] · w[weightOffsets[r] + v]`, in order of r:
+    /// the accumulation of `correlate` and `correlateTransposed`.
+    @inline(__always) init(summing x: UnsafePointer<Float>, inputOffsets: UnsafePointer<Int>, spacing: Int,
+                           _ w: UnsafePointer<Float>, weightOffsets: UnsafePointer<Int>, rows: Int) {
+        for r in 0..<rows {
+            let wr = w + weightOffsets[r]
+            add(x + inputOffsets[r], spacing: spacing, load(wr), load(wr + 16))
+        }
+    }
+
     /// Writes a full tile channel-major: `out[v·channelStride + t] = tile[t][v] + bias[v]` for t < 8,
     /// v < 32 — eight consecutive positions of each channel, one 8-float store per channel instead of
     /// eight scalar ones. The 8 × 16 halves are transposed by four rounds of de-interleaving: viewing
@@ -198,12 +208,7 @@ private func correlateRow(_ x: UnsafePointer<Float>, inputOffsets: UnsafePointer
                           tileBuffer: UnsafeMutablePointer<Float>) {
     var t0 = 0
     while t0 < count {
-        let base = x + t0 * spacing
-        var tile = Tile()
-        for r in 0..<rows {
-            let wr = w + weightOffsets[r]
-            tile.add(base + inputOffsets[r], spacing: spacing, load(wr), load(wr + 16))
-        }
+        let tile = Tile(summing: x + t0 * spacing, inputOffsets: inputOffsets, spacing: spacing, w, weightOffsets: weightOffsets, rows: rows)
         if outSpacing == 1 && count - t0 >= directTileWidth {
             tile.storeTransposed(to: out + t0, channelStride: channelStride, bias: bias)
         } else {
@@ -356,6 +361,33 @@ public func correlateTransposed(_ gp: UnsafePointer<Float>, taps: TransposedTaps
     defer { tileBuffer.deallocate() }
     let (outHeight, outWidth, s) = (taps.outHeight, taps.outWidth, taps.stride), plane = outHeight * outWidth
     taps.inputOffsets.withUnsafeBufferPointer { io in taps.weightOffsets.withUnsafeBufferPointer { wo in
+        if s == 2 && taps.phases == 2 && outWidth % (2 * directTileWidth) == 0 {
+            // Stride 2 with whole tiles in both phases: each pair of tiles (pixels 2t and 2t + 1 for 8
+            // consecutive t) is transposed into two 8-float rows per channel and interleaved into 16
+            // consecutive pixels, instead of leaving a float at a time two apart.
+            let even = tileBuffer, odd = UnsafeMutablePointer<Float>.allocate(capacity: directTileWidth * 32)
+            defer { odd.deallocate() }
+            for oy in 0..<outHeight {
+                let (first, second) = (taps.segments[2 * oy], taps.segments[2 * oy + 1])
+                for group in Swift.stride(from: 0, to: V, by: 32) {
+                    let groupBias = bias.map { $0 + group }
+                    for t0 in Swift.stride(from: 0, to: outWidth / 2, by: directTileWidth) {
+                        Tile(summing: gp + t0, inputOffsets: io.baseAddress! + first.lowerBound, spacing: 1, w + group,
+                             weightOffsets: wo.baseAddress! + first.lowerBound, rows: first.count)
+                            .storeTransposed(to: even, channelStride: directTileWidth, bias: groupBias)
+                        Tile(summing: gp + t0, inputOffsets: io.baseAddress! + second.lowerBound, spacing: 1, w + group,
+                             weightOffsets: wo.baseAddress! + second.lowerBound, rows: second.count)
+                            .storeTransposed(to: odd, channelStride: directTileWidth, bias: groupBias)
+                        let row = out + group * plane + oy * outWidth + 2 * t0
+                        for v in 0..<32 {
+                            let (target, e, o) = (row + v * plane, even + v * directTileWidth, odd + v * directTileWidth)
+                            for m in 0..<directTileWidth { target[2 * m] = e[m]; target[2 * m + 1] = o[m] }
+                        }
+                    }
+                }
+            }
+            return
+        }
         for oy in 0..<outHeight {
             for phase in 0..<taps.phases {
                 let segment = taps.segments[oy * taps.phases + phase]
