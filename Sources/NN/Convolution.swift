@@ -64,10 +64,19 @@ public enum ConvolutionActivation: Sendable {
     }
 
     /// `pullback` behind the activation's own: the upstream gradient of the activated output `y`
-    /// masked (`relu`) before the product's pullback sees it.
+    /// masked (`relu`) before the product's pullback sees it. The bias gradient (parent 2, when asked
+    /// for) is summed from the masked gradient in the same pass that masks it.
     func wrap(output y: Tensor, _ pullback: @escaping Pullback) -> Pullback {
         guard self == .relu else { return pullback }
-        return { upstream, needed in pullback(Tensor.leakyReluPullback(upstream, output: y, slope: 0), needed) }
+        return { upstream, needed in
+            let sumsBias = needed.count > 2 && needed[2]
+            let (masked, biasGradient) = reluPullbackAndChannelSums(upstream, output: y, sums: sumsBias)
+            var inner = needed
+            if sumsBias { inner[2] = false }
+            var result = pullback(masked, inner)
+            if sumsBias { result[2] = biasGradient }
+            return result
+        }
     }
 }
 
@@ -117,13 +126,13 @@ private func addBias(_ bias: UnsafePointer<Float>, batch: Int, channels: Int, pl
 func channelSums(_ g: Tensor) -> Tensor {
     let (b, c) = (g.shape[0], g.shape[1]), plane = g.count / Swift.max(b * c, 1)
     return Tensor(shape: [c]) { out in
-        g.scalars.withUnsafeBufferPointer { p in
+        g.withPointer { p in
             // Sixteen running sums per channel (one SIMD register), not one: a single float
             // accumulator is a serial chain of dependent adds that cannot vectorise.
             Parallel.forEach(c, minimumPerThread: 8) { ci in
                 var lanes = SIMD16<Float>.zero, tail: Float = 0
                 for bi in 0..<b {
-                    let base = p.baseAddress! + (bi * c + ci) * plane
+                    let base = p + (bi * c + ci) * plane
                     var i = 0
                     while i + 16 <= plane {
                         lanes += SIMD16<Float>(loading: base + i)
@@ -135,6 +144,44 @@ func channelSums(_ g: Tensor) -> Tensor {
             }
         }
     }
+}
+
+/// ReLU's pullback `g′ = y > 0 ? g : 0·g` (as `Tensor.leakyReluPullback(g, output: y, slope: 0)`)
+/// of a `[B, C, H, W]` gradient and, when `sums`, `channelSums(g′)` — the same sums in the same
+/// order — from one pass over `g` and `y` instead of two.
+func reluPullbackAndChannelSums(_ g: Tensor, output y: Tensor, sums: Bool) -> (Tensor, Tensor?) {
+    guard sums else { return (Tensor.leakyReluPullback(g, output: y, slope: 0), nil) }
+    precondition(g.shape == y.shape && g.shape.count == 4, "reluPullbackAndChannelSums: gradient \(g.shape) and output \(y.shape)")
+    let (b, c) = (g.shape[0], g.shape[1]), plane = g.count / Swift.max(b * c, 1)
+    var channelTotals = [Float](repeating: 0, count: c)
+    let masked = Tensor(shape: g.shape) { out in
+        g.withPointer { pg in y.withPointer { py in channelTotals.withUnsafeMutableBufferPointer { totals in
+            nonisolated(unsafe) let totals = totals
+            Parallel.forEach(c, minimumPerThread: 8) { ci in
+                var lanes = SIMD16<Float>.zero, tail: Float = 0
+                for bi in 0..<b {
+                    let offset = (bi * c + ci) * plane
+                    let (gBase, yBase, outBase) = (pg + offset, py + offset, out.baseAddress! + offset)
+                    var i = 0
+                    while i + 16 <= plane {
+                        let gradient = SIMD16<Float>(loading: gBase + i)
+                        let kept = (0 * gradient).replacing(with: gradient, where: SIMD16<Float>(loading: yBase + i) .> 0)
+                        kept.store(to: outBase + i)
+                        lanes += kept
+                        i += 16
+                    }
+                    while i < plane {
+                        let d = gBase[i], kept = yBase[i] > 0 ? d : 0 * d
+                        outBase[i] = kept
+                        tail += kept
+                        i += 1
+                    }
+                }
+                totals[ci] = lanes.sum() + tail
+            }
+        } } }
+    }
+    return (masked, Tensor(shape: [c], scalars: channelTotals))
 }
 
 /// Sums per-thread weight gradients `[chunks, n]` in order (deterministic) into `shape`.
