@@ -191,10 +191,33 @@ public func pad(_ x: UnsafePointer<Float>, height: Int, width: Int, top: Int, le
 }
 
 /// `out[l·V + v] = x[v·L + l]`: a channel-major `[V, L]` block to position-major `[L, V]`.
+///
+/// With V a multiple of 16 and L of 8 (every direct layer of the dlib model), in blocks of 16
+/// channels × 8 positions through registers: eight vectors holding two channels' 8 positions each
+/// (128 floats indexed `8v + t`) take three de-interleaving rounds (`Tile.unzip`, each rotating the
+/// index's 7 bits right by one) to `16t + v`, one 16-channel store per position; else one float at a time.
 public func transpose(_ x: UnsafePointer<Float>, channels: Int, positions: Int, into out: UnsafeMutablePointer<Float>) {
-    for v in 0..<channels {
-        let row = x + v * positions
-        for l in 0..<positions { out[l * channels + v] = row[l] }
+    guard channels % 16 == 0 && positions % 8 == 0 else {
+        for v in 0..<channels {
+            let row = x + v * positions
+            for l in 0..<positions { out[l * channels + v] = row[l] }
+        }
+        return
+    }
+    @inline(__always) func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+    for v0 in Swift.stride(from: 0, to: channels, by: 16) {
+        for t0 in Swift.stride(from: 0, to: positions, by: 8) {
+            @inline(__always) func pair(_ j: Int) -> Lanes {
+                let first = x + (v0 + 2 * j) * positions + t0
+                return Lanes(lowHalf: load8(first), highHalf: load8(first + positions))
+            }
+            let r = Tile.unzip(Tile.unzip(Tile.unzip((pair(0), pair(1), pair(2), pair(3), pair(4), pair(5), pair(6), pair(7)))))
+            // Vector t now holds position t0 + t's channels v0 … v0 + 15.
+            @inline(__always) func put(_ t: Int, _ lanes: Lanes) {
+                UnsafeMutableRawPointer(out + (t0 + t) * channels + v0).storeBytes(of: lanes, as: Lanes.self)
+            }
+            put(0, r.0); put(1, r.1); put(2, r.2); put(3, r.3); put(4, r.4); put(5, r.5); put(6, r.6); put(7, r.7)
+        }
     }
 }
 
