@@ -3,6 +3,7 @@
 // Module graph (dependencies point one way):
 //   CBLAS → TensorCore → Autodiff → NN → Optimizers → Models → {Metrics, Explain} → Experiments → untangle
 //   ConvKernels (AVX-512 kernels: direct convolutions, the packed GEMM; no dependencies) → TensorCore (BLAS.gemm), NN
+//   VectorLoops (the step's elementwise vector loops, optimised in every build; no dependencies) → NN, Optimizers
 //   CPNG → ImageIO (TensorCore) → Datasets, Plotting; Metrics also uses Datasets; NN uses swift-crypto (checksums)
 //   Experiments → Serve (Hummingbird: `untangle serve`, the browser explorer) → untangle
 import PackageDescription
@@ -12,6 +13,10 @@ let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configur
 // The direct convolution kernels are compiled for AVX-512 (`skylake-avx512`: x86-64-v4 and the extensions every AVX-512 CPU has) on x86-64; NN calls them only
 // after checking the CPU (`DirectConvolution.isSupported`). Elsewhere they build for the baseline.
 // Optimised in debug builds too: unoptimised SIMD code is ~100× slower, and the tests train with them.
+// The training step's elementwise vector loops (the loss, Adam, ReLU's pullback): optimised in
+// debug builds too, for the baseline CPU, since they run on every machine.
+let loopSpeed: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 #if arch(x86_64)
 let kernelSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "skylake-avx512"])]
 #else
@@ -44,9 +49,10 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS", "ConvKernels"], swiftSettings: releaseSpeed),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: releaseSpeed),
         .target(name: "ConvKernels", swiftSettings: kernelSpeed),
-        .target(name: "NN", dependencies: ["TensorCore", "Autodiff", "ConvKernels", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "VectorLoops", swiftSettings: loopSpeed),
+        .target(name: "NN", dependencies: ["TensorCore", "Autodiff", "ConvKernels", "VectorLoops", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: releaseSpeed),
-        .target(name: "Optimizers", dependencies: ["TensorCore", "NN"], swiftSettings: releaseSpeed),
+        .target(name: "Optimizers", dependencies: ["TensorCore", "NN", "VectorLoops"], swiftSettings: releaseSpeed),
         .target(name: "ImageIO", dependencies: ["CPNG", "TensorCore"]),
         .target(name: "Datasets", dependencies: ["CPNG", "TensorCore", "ImageIO"], swiftSettings: releaseSpeed),
         .target(name: "Models", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers"],
@@ -81,7 +87,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "Autodiff"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["TensorCore", "Autodiff", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["TensorCore", "Autodiff", "NN", "ConvKernels", "Optimizers", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["TensorCore", "Autodiff", "NN", "ConvKernels", "VectorLoops", "Optimizers", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["TensorCore", "Autodiff", "NN", "Optimizers", "Models", "Datasets", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["TensorCore", "Datasets", "ImageIO", "TestSupport"],

@@ -1,6 +1,7 @@
 import Autodiff
 import ConvKernels
 import TensorCore
+import VectorLoops
 
 // 2-D convolution and transposed convolution as autodiff primitives, each
 // forward beside its pullback. Layers whose channel counts are multiples of 32 run the direct
@@ -131,15 +132,7 @@ func channelSums(_ g: Tensor) -> Tensor {
             // accumulator is a serial chain of dependent adds that cannot vectorise.
             Parallel.forEach(c, minimumPerThread: 8) { ci in
                 var lanes = SIMD16<Float>.zero, tail: Float = 0
-                for bi in 0..<b {
-                    let base = p + (bi * c + ci) * plane
-                    var i = 0
-                    while i + 16 <= plane {
-                        lanes += SIMD16<Float>(loading: base + i)
-                        i += 16
-                    }
-                    while i < plane { tail += base[i]; i += 1 }
-                }
+                for bi in 0..<b { addPlane(p + (bi * c + ci) * plane, count: plane, lanes: &lanes, tail: &tail) }
                 out[ci] = lanes.sum() + tail
             }
         }
@@ -161,21 +154,8 @@ func reluPullbackAndChannelSums(_ g: Tensor, output y: Tensor, sums: Bool) -> (T
                 var lanes = SIMD16<Float>.zero, tail: Float = 0
                 for bi in 0..<b {
                     let offset = (bi * c + ci) * plane
-                    let (gBase, yBase, outBase) = (pg + offset, py + offset, out.baseAddress! + offset)
-                    var i = 0
-                    while i + 16 <= plane {
-                        let gradient = SIMD16<Float>(loading: gBase + i)
-                        let kept = (0 * gradient).replacing(with: gradient, where: SIMD16<Float>(loading: yBase + i) .> 0)
-                        kept.store(to: outBase + i)
-                        lanes += kept
-                        i += 16
-                    }
-                    while i < plane {
-                        let d = gBase[i], kept = yBase[i] > 0 ? d : 0 * d
-                        outBase[i] = kept
-                        tail += kept
-                        i += 1
-                    }
+                    reluMaskPlane(gradient: pg + offset, output: py + offset, into: out.baseAddress! + offset, count: plane,
+                                  lanes: &lanes, tail: &tail)
                 }
                 totals[ci] = lanes.sum() + tail
             }

@@ -1,6 +1,7 @@
 import Autodiff
 import Foundation
 import TensorCore
+import VectorLoops
 
 /// A first-order optimiser: updates each parameter from its accumulated gradient.
 ///
@@ -62,29 +63,12 @@ public final class Adam: Optimizer {
             v.scalars.withUnsafeMutableBufferPointer { pv in
                 gradient.scalars.withUnsafeBufferPointer { pg in
                     parameter.value.scalars.withUnsafeMutableBufferPointer { pp in
-                        // Elementwise, so the blocks (one per thread for large tensors) change nothing in the result.
-                        // Sixteen lanes at a time by hand: the compiler cannot prove the four buffers
-                        // disjoint and leaves the loop scalar (a divide and a square root per element);
-                        // vector square roots and divides are exact too, so the results are the same bits.
+                        // Elementwise, so the blocks (one per thread for large tensors) change nothing in the result;
+                        // sixteen lanes at a time in `VectorLoops` (the compiler left the plain loop scalar).
                         nonisolated(unsafe) let (pm, pv, pg, pp) = (pm, pv, pg, pp)
                         Parallel.forEachBlock(pp.count) { range in
-                            let (m0, v0, g0, p0) = (pm.baseAddress!, pv.baseAddress!, pg.baseAddress!, pp.baseAddress!)
-                            var i = range.lowerBound
-                            while i + 16 <= range.upperBound {
-                                let gi = SIMD16<Float>(loading: g0 + i)
-                                let mi = b1 * SIMD16<Float>(loading: m0 + i) + (1 - b1) * gi
-                                let vi = b2 * SIMD16<Float>(loading: v0 + i) + (1 - b2) * gi * gi
-                                let step = stepSize * mi / (vi.squareRoot() / correction2 + eps)
-                                mi.store(to: m0 + i); vi.store(to: v0 + i)
-                                (SIMD16<Float>(loading: p0 + i) - step).store(to: p0 + i)
-                                i += 16
-                            }
-                            for j in i..<range.upperBound {
-                                let gi = pg[j]
-                                pm[j] = b1 * pm[j] + (1 - b1) * gi
-                                pv[j] = b2 * pv[j] + (1 - b2) * gi * gi
-                                pp[j] -= stepSize * pm[j] / (pv[j].squareRoot() / correction2 + eps)
-                            }
+                            adamUpdate(m: pm.baseAddress!, v: pv.baseAddress!, gradient: pg.baseAddress!, parameter: pp.baseAddress!,
+                                       range: range, beta1: b1, beta2: b2, stepSize: stepSize, correction2: correction2, epsilon: eps)
                         }
                     }
                 }

@@ -1,11 +1,12 @@
 import Foundation
 import TensorCore
+import VectorLoops
 import Testing
 
-/// `SIMD16.log1pOfUnitInterval` against a double-precision `log1p`, in ulps of the float result, over
+/// `log1pOfUnitInterval` (VectorLoops) against a double-precision `log1p`, in ulps of the float result, over
 /// [0, 1]: a uniform sweep, powers of two down to the subnormals, and the values around √2 − 1 where
 /// the reduction switches.
-@Suite struct LanesTests {
+@Suite struct VectorLoopsTests {
     /// |float − exact| in units of the float's last place.
     func ulps(_ value: Float, _ exact: Double) -> Double {
         let reference = Float(exact)
@@ -26,7 +27,7 @@ import Testing
         var worst = 0.0, worstInput: Float = 0
         inputs.withUnsafeBufferPointer { x in
             for start in stride(from: 0, to: inputs.count, by: 16) {
-                let result = SIMD16<Float>.log1pOfUnitInterval(SIMD16<Float>(loading: x.baseAddress! + start))
+                let result = log1pOfUnitInterval(UnsafeRawPointer(x.baseAddress! + start).loadUnaligned(as: SIMD16<Float>.self))
                 for lane in 0..<16 {
                     let e = x[start + lane], error = ulps(result[lane], Foundation.log1p(Double(e)))
                     if error > worst { (worst, worstInput) = (error, e) }
