@@ -7,6 +7,7 @@
 
 import Foundation
 
+/// Sixteen floats: one AVX-512 register, or two AVX ones on the baseline CPU.
 public typealias Lanes16 = SIMD16<Float>
 
 @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes16 { UnsafeRawPointer(p).loadUnaligned(as: Lanes16.self) }
