@@ -391,16 +391,18 @@ public func correlateTransposed(_ gp: UnsafePointer<Float>, taps: TransposedTaps
             let even = tileBuffer, odd = UnsafeMutablePointer<Float>.allocate(capacity: directTileWidth * 32)
             defer { odd.deallocate() }
             for oy in 0..<outHeight {
-                let (first, second) = (taps.segments[2 * oy], taps.segments[2 * oy + 1])
                 for group in Swift.stride(from: 0, to: V, by: 32) {
                     let groupBias = bias.map { $0 + group }
                     for t0 in Swift.stride(from: 0, to: outWidth / 2, by: directTileWidth) {
-                        Tile(summing: gp + t0, inputOffsets: io.baseAddress! + first.lowerBound, spacing: 1, w + group,
-                             weightOffsets: wo.baseAddress! + first.lowerBound, rows: first.count)
-                            .storeTransposed(to: even, channelStride: directTileWidth, bias: groupBias)
-                        Tile(summing: gp + t0, inputOffsets: io.baseAddress! + second.lowerBound, spacing: 1, w + group,
-                             weightOffsets: wo.baseAddress! + second.lowerBound, rows: second.count)
-                            .storeTransposed(to: odd, channelStride: directTileWidth, bias: groupBias)
+                        /// Phase `phase`'s tile of pixels `t0…t0 + 7`, channel-major into `buffer` (8 floats a channel).
+                        @inline(__always) func phaseTile(_ phase: Int, into buffer: UnsafeMutablePointer<Float>) {
+                            let segment = taps.segments[2 * oy + phase]
+                            Tile(summing: gp + t0, inputOffsets: io.baseAddress! + segment.lowerBound, spacing: 1, w + group,
+                                 weightOffsets: wo.baseAddress! + segment.lowerBound, rows: segment.count)
+                                .storeTransposed(to: buffer, channelStride: directTileWidth, bias: groupBias)
+                        }
+                        phaseTile(0, into: even)
+                        phaseTile(1, into: odd)
                         let row = out + group * plane + oy * outWidth + 2 * t0
                         for v in 0..<32 {
                             let (target, e, o) = (row + v * plane, even + v * directTileWidth, odd + v * directTileWidth)

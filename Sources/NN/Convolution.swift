@@ -123,19 +123,28 @@ private func addBias(_ bias: UnsafePointer<Float>, batch: Int, channels: Int, pl
     }
 }
 
-/// Σ over batch and space of a `[B, C, H, W]` tensor → `[C]` (the bias gradient).
-func channelSums(_ g: Tensor) -> Tensor {
-    let (b, c) = (g.shape[0], g.shape[1]), plane = g.count / Swift.max(b * c, 1)
+/// Per-channel sums over a `[B, C, H, W]` layout (`shape`): channel `c`'s total is the running sums
+/// `plane(offset, &lanes, &tail)` leave after visiting its B planes in order (`offset` the plane's first
+/// element), `lanes.sum() + tail`; channels in parallel. The scaffold of `channelSums` and
+/// `reluPullbackAndChannelSums`, so that both sum alike.
+private func sumsPerChannel(_ shape: [Int], _ plane: (_ offset: Int, _ lanes: inout SIMD16<Float>, _ tail: inout Float) -> Void) -> Tensor {
+    let (b, c) = (shape[0], shape[1]), size = shape.product / Swift.max(b * c, 1)
     return Tensor(shape: [c]) { out in
-        g.withPointer { p in
-            // Sixteen running sums per channel (one SIMD register), not one: a single float
-            // accumulator is a serial chain of dependent adds that cannot vectorise.
-            Parallel.forEach(c, minimumPerThread: 8) { ci in
-                var lanes = SIMD16<Float>.zero, tail: Float = 0
-                for bi in 0..<b { addPlane(p + (bi * c + ci) * plane, count: plane, lanes: &lanes, tail: &tail) }
-                out[ci] = lanes.sum() + tail
-            }
+        Parallel.forEach(c, minimumPerThread: 8) { ci in
+            var lanes = SIMD16<Float>.zero, tail: Float = 0
+            for bi in 0..<b { plane((bi * c + ci) * size, &lanes, &tail) }
+            out[ci] = lanes.sum() + tail
         }
+    }
+}
+
+/// Σ over batch and space of a `[B, C, H, W]` tensor → `[C]` (the bias gradient): per channel sixteen
+/// running sums (one SIMD register), not one — a single float accumulator is a serial chain of
+/// dependent adds that cannot vectorise.
+func channelSums(_ g: Tensor) -> Tensor {
+    let plane = g.count / Swift.max(g.shape[0] * g.shape[1], 1)
+    return g.withPointer { p in
+        sumsPerChannel(g.shape) { offset, lanes, tail in addPlane(p + offset, count: plane, lanes: &lanes, tail: &tail) }
     }
 }
 
@@ -145,23 +154,17 @@ func channelSums(_ g: Tensor) -> Tensor {
 func reluPullbackAndChannelSums(_ g: Tensor, output y: Tensor, sums: Bool) -> (Tensor, Tensor?) {
     guard sums else { return (Tensor.leakyReluPullback(g, output: y, slope: 0), nil) }
     precondition(g.shape == y.shape && g.shape.count == 4, "reluPullbackAndChannelSums: gradient \(g.shape) and output \(y.shape)")
-    let (b, c) = (g.shape[0], g.shape[1]), plane = g.count / Swift.max(b * c, 1)
-    var channelTotals = [Float](repeating: 0, count: c)
+    let plane = g.count / Swift.max(g.shape[0] * g.shape[1], 1)
+    var sums: Tensor?
     let masked = Tensor(shape: g.shape) { out in
-        g.withPointer { pg in y.withPointer { py in channelTotals.withUnsafeMutableBufferPointer { totals in
-            nonisolated(unsafe) let totals = totals
-            Parallel.forEach(c, minimumPerThread: 8) { ci in
-                var lanes = SIMD16<Float>.zero, tail: Float = 0
-                for bi in 0..<b {
-                    let offset = (bi * c + ci) * plane
-                    reluMaskPlane(gradient: pg + offset, output: py + offset, into: out.baseAddress! + offset, count: plane,
-                                  lanes: &lanes, tail: &tail)
-                }
-                totals[ci] = lanes.sum() + tail
+        g.withPointer { pg in y.withPointer { py in
+            nonisolated(unsafe) let target = out.baseAddress!
+            sums = sumsPerChannel(g.shape) { offset, lanes, tail in
+                reluMaskPlane(gradient: pg + offset, output: py + offset, into: target + offset, count: plane, lanes: &lanes, tail: &tail)
             }
-        } } }
+        } }
     }
-    return (masked, Tensor(shape: [c], scalars: channelTotals))
+    return (masked, sums)
 }
 
 /// Sums per-thread weight gradients `[chunks, n]` in order (deterministic) into `shape`.
@@ -180,7 +183,7 @@ private func sumChunks(_ partial: [Float], chunks: Int, shape: [Int]) -> Tensor 
 
 /// An array of `count` floats whose contents `body` fully writes.
 @inline(__always)
-private func uninitializedBuffer(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+func uninitializedBuffer(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
         body(buffer.baseAddress!)
         initialized = count
@@ -189,7 +192,7 @@ private func uninitializedBuffer(_ count: Int, _ body: (UnsafeMutablePointer<Flo
 
 /// `body` given a fresh uninitialised buffer of `count` floats when `needed` (returned
 /// filled), or `nil` (returns `nil`).
-private func optionalBuffer(_ needed: Bool, _ count: Int, _ body: (UnsafeMutablePointer<Float>?) -> Void) -> [Float]? {
+func optionalBuffer(_ needed: Bool, _ count: Int, _ body: (UnsafeMutablePointer<Float>?) -> Void) -> [Float]? {
     guard needed else { body(nil); return nil }
     return uninitializedBuffer(count) { body($0) }
 }

@@ -18,18 +18,16 @@ public func bernoulliCrossEntropyWithLogits(_ logits: Variable, targets: Tensor)
     // The pullback's `σ(ℓ) − x` is computed here, beside the loss term whose `e^(−|ℓ|)` it shares
     // (σ = 1/(1 + e) for ℓ ≥ 0, e/(1 + e) below: `Variable.stableSigmoid` exactly), one exp per
     // element instead of two, while the logits are in cache; only when a gradient will be asked for.
-    let keepsResidual = logits.needsGradient
-    var residual = keepsResidual ? [Float](repeating: 0, count: l.count) : []
+    //
     // Summed in Double over fixed blocks of 16,384 elements (in parallel), then the block sums in
     // order: the same total on any thread count.
     let block = 1 << 14, blocks = (l.count + block - 1) / block
     var partial = [Double](repeating: 0, count: blocks)
-    l.scalars.withUnsafeBufferPointer { pl in
-        targets.scalars.withUnsafeBufferPointer { px in
-            partial.withUnsafeMutableBufferPointer { pp in
-                residual.withUnsafeMutableBufferPointer { pr in
-                    nonisolated(unsafe) let (pl, px, pp) = (pl, px, pp)
-                    nonisolated(unsafe) let pd = keepsResidual ? pr.baseAddress : nil
+    let residual = optionalBuffer(logits.needsGradient, l.count) { pd in
+        l.scalars.withUnsafeBufferPointer { pl in
+            targets.scalars.withUnsafeBufferPointer { px in
+                partial.withUnsafeMutableBufferPointer { pp in
+                    nonisolated(unsafe) let (pl, px, pp, pd) = (pl, px, pp, pd)
                     // Sixteen pixels at a time in `VectorLoops` (optimised in every build): exp one by
                     // one, log1p in vector lanes (the scalar `log1pf` was 2.5 % of a training step).
                     Parallel.forEach(blocks, minimumPerThread: 2) { b in
@@ -41,7 +39,7 @@ public func bernoulliCrossEntropyWithLogits(_ logits: Variable, targets: Tensor)
         }
     }
     let total = partial.reduce(0, +)
-    let residualTensor = keepsResidual ? Tensor(shape: l.shape, scalars: residual) : nil
+    let residualTensor = residual.map { Tensor(shape: l.shape, scalars: $0) }
     return logits.tape.record(Tensor(scalar: Float(total) / batch), parents: [logits]) { g, _ in
         [residualTensor! * (g.scalar / batch)] // recorded with a pullback only when the logits need a gradient
     }

@@ -36,31 +36,29 @@ import Testing
     @Test(arguments: [(32, 32, 8, 5), (32, 64, 32, 3)])
     func reluInsideEqualsReluAfter(c: Int, o: Int, side: Int, batch: Int) {
         for lowering in lowerings {
-            let conv = [awayFromZero([batch, c, side, side], seed: 61), awayFromZero([o, c, 4, 4], seed: 62, low: 0.01, high: 0.1),
-                        awayFromZero([o], seed: 63)]
-            let convSeed = awayFromZero([batch, o, side / 2, side / 2], seed: 64)
-            let fused = valueAndGradients(conv, seed: convSeed) {
-                conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering, activation: .relu)
+            expectFusedEqualsAfter("conv2d \(lowering)",
+                                   [awayFromZero([batch, c, side, side], seed: 61), awayFromZero([o, c, 4, 4], seed: 62, low: 0.01, high: 0.1),
+                                    awayFromZero([o], seed: 63)],
+                                   seed: awayFromZero([batch, o, side / 2, side / 2], seed: 64)) { x, w, b, activation in
+                conv2d(x, weight: w, bias: b, stride: 2, padding: 1, lowering: lowering, activation: activation)
             }
-            let after = valueAndGradients(conv, seed: convSeed) {
-                conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering).relu()
+            expectFusedEqualsAfter("convTranspose2d \(lowering)",
+                                   [awayFromZero([batch, c, side, side], seed: 65), awayFromZero([c, o, 4, 4], seed: 66, low: 0.01, high: 0.1),
+                                    awayFromZero([o], seed: 67)],
+                                   seed: awayFromZero([batch, o, 2 * side, 2 * side], seed: 68)) { x, w, b, activation in
+                convTranspose2d(x, weight: w, bias: b, stride: 2, padding: 1, lowering: lowering, activation: activation)
             }
-            #expect(differences(fused, after) == [0, 0, 0, 0], "conv2d \(lowering): differing elements of y, ∂x, ∂W, ∂b")
-            // Some outputs must be cut (else the test could not tell the activations apart).
-            #expect(fused[0].contains(0) && fused[0].contains { $0 > 0 })
-
-            let transposed = [awayFromZero([batch, c, side, side], seed: 65), awayFromZero([c, o, 4, 4], seed: 66, low: 0.01, high: 0.1),
-                              awayFromZero([o], seed: 67)]
-            let transposedSeed = awayFromZero([batch, o, 2 * side, 2 * side], seed: 68)
-            let fusedT = valueAndGradients(transposed, seed: transposedSeed) {
-                convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering, activation: .relu)
-            }
-            let afterT = valueAndGradients(transposed, seed: transposedSeed) {
-                convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering).relu()
-            }
-            #expect(differences(fusedT, afterT) == [0, 0, 0, 0], "convTranspose2d \(lowering): differing elements of y, ∂x, ∂W, ∂b")
-            #expect(fusedT[0].contains(0) && fusedT[0].contains { $0 > 0 })
         }
+    }
+
+    /// `layer(x, w, b, .relu)` against `layer(x, w, b, .identity).relu()` on `inputs` (x, w, b): the same
+    /// bits in y, ∂x, ∂W, ∂b, and some outputs cut (else the test could not tell the activations apart).
+    private func expectFusedEqualsAfter(_ name: String, _ inputs: [Tensor], seed: Tensor,
+                                        _ layer: @escaping (Variable, Variable, Variable, ConvolutionActivation) -> Variable) {
+        let fused = valueAndGradients(inputs, seed: seed) { layer($0[0], $0[1], $0[2], .relu) }
+        let after = valueAndGradients(inputs, seed: seed) { layer($0[0], $0[1], $0[2], .identity).relu() }
+        #expect(differences(fused, after) == [0, 0, 0, 0], "\(name): differing elements of y, ∂x, ∂W, ∂b")
+        #expect(fused[0].contains(0) && fused[0].contains { $0 > 0 }, "\(name)")
     }
 
     /// The identity activation leaves the output signed.
