@@ -43,3 +43,13 @@ static inline uint64_t untangle_fp_flush_bits(void) {
     return 0;
 #endif
 }
+
+// A spin-wait hint for the worker threads of `Parallel` (x86 `pause`, AArch64 `yield`): a waiting
+// loop that polls a flag stays off the memory bus and leaves the core to its sibling thread.
+static inline void untangle_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}

@@ -53,7 +53,8 @@ public enum ConvolutionActivation: Sendable {
     case identity
     /// `max(y, 0)` (as `Variable.relu()`: `y > 0 ? y : 0·y`), applied to each image's or batch piece's
     /// output right after the product writes it, while it is in cache, instead of in a pass of its own
-    /// over the whole activation; the pullback masks the upstream gradient by `y > 0` first. The same
+    /// over the whole activation; the pullback masks the upstream gradient by `y > 0` chunk by chunk as
+    /// it reads it (see `convolutionPullback`). The same
     /// values and gradients, bit for bit, as `.relu()` after an `.identity` convolution.
     case relu
 
@@ -62,22 +63,6 @@ public enum ConvolutionActivation: Sendable {
     func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
         guard self == .relu else { return }
         for i in 0..<count { let v = p[i]; p[i] = v > 0 ? v : 0 * v }
-    }
-
-    /// `pullback` behind the activation's own: the upstream gradient of the activated output `y`
-    /// masked (`relu`) before the product's pullback sees it. The bias gradient (parent 2, when asked
-    /// for) is summed from the masked gradient in the same pass that masks it.
-    func wrap(output y: Tensor, _ pullback: @escaping Pullback) -> Pullback {
-        guard self == .relu else { return pullback }
-        return { upstream, needed in
-            let sumsBias = needed.count > 2 && needed[2]
-            let (masked, biasGradient) = reluPullbackAndChannelSums(upstream, output: y, sums: sumsBias)
-            var inner = needed
-            if sumsBias { inner[2] = false }
-            var result = pullback(masked, inner)
-            if sumsBias { result[2] = biasGradient }
-            return result
-        }
     }
 }
 
@@ -123,48 +108,33 @@ private func addBias(_ bias: UnsafePointer<Float>, batch: Int, channels: Int, pl
     }
 }
 
-/// Per-channel sums over a `[B, C, H, W]` layout (`shape`): channel `c`'s total is the running sums
-/// `plane(offset, &lanes, &tail)` leave after visiting its B planes in order (`offset` the plane's first
-/// element), `lanes.sum() + tail`; channels in parallel. The scaffold of `channelSums` and
-/// `reluPullbackAndChannelSums`, so that both sum alike.
-private func sumsPerChannel(_ shape: [Int], _ plane: (_ offset: Int, _ lanes: inout SIMD16<Float>, _ tail: inout Float) -> Void) -> Tensor {
-    let (b, c) = (shape[0], shape[1]), size = shape.product / Swift.max(b * c, 1)
-    return Tensor(shape: [c]) { out in
-        Parallel.forEach(c, minimumPerThread: 8) { ci in
-            var lanes = SIMD16<Float>.zero, tail: Float = 0
-            for bi in 0..<b { plane((bi * c + ci) * size, &lanes, &tail) }
-            out[ci] = lanes.sum() + tail
+/// The per-image, per-channel running sums a pullback keeps for the bias gradient `∂b[c] = Σ_{b,l} g′[b, c, l]`:
+/// sixteen lanes and a tail per `(image, channel)` plane, each started from zero (sixteen running sums,
+/// not one: a single float accumulator is a serial chain of dependent adds that cannot vectorise).
+/// Filled image by image wherever the pullback reads the image, summed in image order at the end:
+/// the same bits for any thread count and chunking.
+private final class BiasPartials: @unchecked Sendable {
+    let lanes: UnsafeMutablePointer<Lanes16>, tails: UnsafeMutablePointer<Float>
+    let batch: Int, channels: Int
+
+    init(batch: Int, channels: Int) {
+        (self.batch, self.channels) = (batch, channels)
+        lanes = .allocate(capacity: Swift.max(batch * channels, 1))
+        tails = .allocate(capacity: Swift.max(batch * channels, 1))
+    }
+
+    deinit { lanes.deallocate(); tails.deallocate() }
+
+    /// `∂b [C]`: for each channel, the images' lanes and tails added in image order, then `lanes.sum() + tail`.
+    func total() -> Tensor {
+        Tensor(shape: [channels]) { out in
+            for c in 0..<channels {
+                var lanes = Lanes16.zero, tail: Float = 0
+                for b in 0..<batch { lanes += self.lanes[b * channels + c]; tail += tails[b * channels + c] }
+                out[c] = lanes.sum() + tail
+            }
         }
     }
-}
-
-/// Σ over batch and space of a `[B, C, H, W]` tensor → `[C]` (the bias gradient): per channel sixteen
-/// running sums (one SIMD register), not one — a single float accumulator is a serial chain of
-/// dependent adds that cannot vectorise.
-func channelSums(_ g: Tensor) -> Tensor {
-    let plane = g.count / Swift.max(g.shape[0] * g.shape[1], 1)
-    return g.withPointer { p in
-        sumsPerChannel(g.shape) { offset, lanes, tail in addPlane(p + offset, count: plane, lanes: &lanes, tail: &tail) }
-    }
-}
-
-/// ReLU's pullback `g′ = y > 0 ? g : 0·g` (as `Tensor.leakyReluPullback(g, output: y, slope: 0)`)
-/// of a `[B, C, H, W]` gradient and, when `sums`, `channelSums(g′)` — the same sums in the same
-/// order — from one pass over `g` and `y` instead of two.
-func reluPullbackAndChannelSums(_ g: Tensor, output y: Tensor, sums: Bool) -> (Tensor, Tensor?) {
-    guard sums else { return (Tensor.leakyReluPullback(g, output: y, slope: 0), nil) }
-    precondition(g.shape == y.shape && g.shape.count == 4, "reluPullbackAndChannelSums: gradient \(g.shape) and output \(y.shape)")
-    let plane = g.count / Swift.max(g.shape[0] * g.shape[1], 1)
-    var sums: Tensor?
-    let masked = Tensor(shape: g.shape) { out in
-        g.withPointer { pg in y.withPointer { py in
-            nonisolated(unsafe) let target = out.baseAddress!
-            sums = sumsPerChannel(g.shape) { offset, lanes, tail in
-                reluMaskPlane(gradient: pg + offset, output: py + offset, into: target + offset, count: plane, lanes: &lanes, tail: &tail)
-            }
-        } }
-    }
-    return (masked, sums)
 }
 
 /// Sums per-thread weight gradients `[chunks, n]` in order (deterministic) into `shape`.
@@ -226,28 +196,61 @@ struct WeightGradientSlot {
 }
 
 /// The pullback scaffold shared by both convolutions: allocates `∂x` (when needed) and one
-/// partial `∂W` per thread (when needed), runs `body(chunk, ∂W slot, ∂x base)` for every chunk —
-/// each thread its contiguous run of chunks in order, adding their ∂W into its partial — then sums
-/// the partials in thread order and appends `∂b`. Deterministic for a given thread count.
-func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tensor, inputShape: [Int], weightShape: [Int],
-                                 chunkCount: Int,
-                                 _ body: (Int, WeightGradientSlot, UnsafeMutablePointer<Float>?) -> Void) -> [Tensor?] {
+/// partial `∂W` per thread (when needed), runs `body(chunk, G, ∂W slot, ∂x base)` for every chunk of
+/// images (`chunks`, ranges of the batch) — each thread its contiguous run of chunks in order, adding
+/// their ∂W into its partial — then sums the partials in thread order and appends `∂b`.
+/// Deterministic for a given thread count.
+///
+/// `G` points at the chunk's upstream gradient `[b, O, L]`: the upstream itself with `.identity`;
+/// with `.relu` (whose output `y` is given) `g′ = y > 0 ? g : 0·g` (ReLU's pullback, as
+/// `Tensor.leakyReluPullback(g, output: y, slope: 0)`), masked chunk by chunk into the thread's scratch
+/// right before `body` reads it — while it is in cache, not in a pass of its own over the whole batch.
+/// `∂b = Σ_{b,l} g′` is summed in that same pass (`BiasPartials`), so the two activations' bias
+/// gradients agree bit for bit with an unfused ReLU in front of an `.identity` convolution.
+func convolutionPullback(_ needed: [Bool], hasBias: Bool, upstream: Tensor, activation: ConvolutionActivation, output y: Tensor?,
+                         inputShape: [Int], weightShape: [Int], chunks: [Range<Int>],
+                         _ body: (Int, UnsafePointer<Float>, WeightGradientSlot, UnsafeMutablePointer<Float>?) -> Void) -> [Tensor?] {
     let weightCount = weightShape.product
-    let runs = Parallel.chunks(chunkCount)
+    let runs = Parallel.chunks(chunks.count)
+    let (batch, channels) = (upstream.shape[0], upstream.shape[1])
+    let perImage = upstream.count / Swift.max(batch, 1), plane = perImage / Swift.max(channels, 1)
+    let masks = activation == .relu
+    precondition(!masks || y?.shape == upstream.shape, "convolutionPullback: ReLU output \(y?.shape ?? []) for gradient \(upstream.shape)")
+    let partials = hasBias && needed[2] ? BiasPartials(batch: batch, channels: channels) : nil
+    let largest = chunks.map(\.count).max() ?? 0
+    let maskedChunks = masks ? runs.map { _ in ScratchBuffer(count: largest * perImage) } : [] // allocated on this thread
     var dwPartial: [Float]?
     let dx = optionalBuffer(needed[0], inputShape.product) { dxPointer in
         dwPartial = optionalBuffer(needed[1], runs.count * weightCount) { dwPointer in
-            nonisolated(unsafe) let (dwBase, dxBase) = (dwPointer, dxPointer)
-            Parallel.forEach(runs.count) { r in
-                for ci in runs[r] {
-                    body(ci, WeightGradientSlot(pointer: dwBase.map { $0 + r * weightCount }, accumulate: ci != runs[r].lowerBound), dxBase)
+            upstream.withPointer { pg in withOptionalPointer(y) { py in
+                nonisolated(unsafe) let (dwBase, dxBase) = (dwPointer, dxPointer)
+                Parallel.forEach(runs.count) { r in
+                    for ci in runs[r] {
+                        let images = chunks[ci], start = images.lowerBound * perImage
+                        let masked = masks ? maskedChunks[r].pointer : nil
+                        if masks || partials != nil {
+                            for offset in Swift.stride(from: start, to: images.upperBound * perImage, by: Swift.max(plane, 1)) {
+                                var lanes = Lanes16.zero, tail: Float = 0
+                                if let masked {
+                                    reluMaskPlane(gradient: pg + offset, output: py! + offset, into: masked + (offset - start), count: plane,
+                                                  lanes: &lanes, tail: &tail)
+                                } else {
+                                    addPlane(pg + offset, count: plane, lanes: &lanes, tail: &tail)
+                                }
+                                if let partials { partials.lanes[offset / plane] = lanes; partials.tails[offset / plane] = tail }
+                            }
+                        }
+                        let g = masked.map { UnsafePointer($0) } ?? pg + start
+                        body(ci, g, WeightGradientSlot(pointer: dwBase.map { $0 + r * weightCount }, accumulate: ci != runs[r].lowerBound),
+                             dxBase)
+                    }
                 }
-            }
+            } }
         }
     }
     var result: [Tensor?] = [dx.map { Tensor(shape: inputShape, scalars: $0) },
                              dwPartial.map { sumChunks($0, chunks: runs.count, shape: weightShape) }]
-    if hasBias { result.append(needed[2] ? channelSums(upstream) : nil) }
+    if hasBias { result.append(partials?.total()) }
     return result
 }
 
@@ -309,14 +312,14 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     // The pullback captures tensors and sizes only: a captured Variable holds its tape, and the
     // tape holding this closure would then never be freed unless `backward` ran.
     let (inputShape, hasBias) = (x.shape, bias != nil)
-    return x.tape.record(y, parents: [x] + parents, pullback: activation.wrap(output: y) { upstream, needed in
+    let activated = activation == .relu ? y : nil
+    return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         let gradients = chunks.map { $0.isSingleImage ? nil : ScratchBuffer(count: outChannels * grid * $0.count) }
         let patches = needed[0] ? chunks.map { ScratchBuffer(count: patch * grid * $0.count) } : []
-        return upstream.withPointer { pg in w.withPointer { pw in
-            convolutionPullback(needed, hasBias: hasBias, upstream: upstream, inputShape: inputShape, weightShape: ws,
-                                chunkCount: chunks.count) { ci, dw, dxBase in
+        return w.withPointer { pw in
+            convolutionPullback(needed, hasBias: hasBias, upstream: upstream, activation: activation, output: activated,
+                                inputShape: inputShape, weightShape: ws, chunks: chunks.map(\.range)) { ci, gChunk, dw, dxBase in
                 let ch = chunks[ci], n = ch.count * grid
-                let gChunk = pg + ch.offset(outChannels * grid)
                 let gm = UnsafePointer(gradients[ci]?.pointer) ?? gChunk
                 if let buffer = gradients[ci] {
                     channelMajor(gChunk, batch: ch.count, channels: outChannels, plane: grid, into: buffer.pointer)
@@ -332,8 +335,8 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                     col2im(dcols, batch: ch.count, g, into: dxBase + ch.offset(g.channels * g.plane))
                 }
             }
-        } }
-    })
+        }
+    }
 }
 
 /// 2-D transposed convolution (PyTorch `conv_transpose2d`), the adjoint of `conv2d`'s
@@ -394,15 +397,16 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
     let savedInputs = keep ? xm : [], savedInput = keep && chunks.contains(where: \.isSingleImage) ? xv : nil
     let parents = bias.map { [weight, $0] } ?? [weight]
     let (inputShape, hasBias) = (x.shape, bias != nil) // tensors and sizes only, as in `conv2d`
-    return x.tape.record(y, parents: [x] + parents, pullback: activation.wrap(output: y) { upstream, needed in
+    let activated = activation == .relu ? y : nil
+    return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         let patches = chunks.map { ScratchBuffer(count: patch * grid * $0.count) }
         let products = needed[0] ? chunks.map { $0.isSingleImage ? nil : ScratchBuffer(count: inChannels * grid * $0.count) } : []
-        return upstream.withPointer { pg in w.withPointer { pw in withOptionalPointer(savedInput) { px in
-            convolutionPullback(needed, hasBias: hasBias, upstream: upstream, inputShape: inputShape, weightShape: ws,
-                                chunkCount: chunks.count) { ci, dw, dxBase in
+        return w.withPointer { pw in withOptionalPointer(savedInput) { px in
+            convolutionPullback(needed, hasBias: hasBias, upstream: upstream, activation: activation, output: activated,
+                                inputShape: inputShape, weightShape: ws, chunks: chunks.map(\.range)) { ci, gChunk, dw, dxBase in
                 let ch = chunks[ci], n = ch.count * grid
                 let dcols = patches[ci].pointer
-                im2col(pg + ch.offset(outChannels * g.plane), batch: ch.count, g, into: dcols)
+                im2col(gChunk, batch: ch.count, g, into: dcols)
                 if let dwChunk = dw.pointer {
                     let xChunk = UnsafePointer(savedInputs[ci]?.pointer) ?? px! + ch.offset(inChannels * grid)
                     weightGradientProduct(m: inChannels, n: patch, k: n, a: xChunk, lda: n, b: dcols, ldb: n,
@@ -418,6 +422,6 @@ public func convTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, st
                     }
                 }
             }
-        } } }
-    })
+        } }
+    }
 }

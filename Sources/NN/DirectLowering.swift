@@ -151,7 +151,8 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
     let gradientPadX = PaddedLayout.gatherPadding(output: g.width, inputSize: gw, kernel: k, stride: s, padding: p)
     let upstreamLayout = PaddedLayout(channels: o, height: gh, width: gw, top: gradientPad.front, bottom: gradientPad.back,
                                       left: gradientPadX.front, right: gradientPadX.back)
-    return x.tape.record(y, parents: [x] + parents, pullback: activation.wrap(output: y) { upstream, needed in
+    let activated = activation == .relu ? y : nil
+    return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         // ∂x gathers over o: w [O, C, k, k] → packed [(o,i,j), C]. Its taps are built here, when a
         // backward pass needs them, not with the forward product (a no-grad encoding spent 3 % on them).
         let backwardWeights = needed[0] ? transposedBlocks(w, blocks: o, rows: c, cols: k * k) : nil
@@ -159,11 +160,10 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
                                                       left: upstreamLayout.left, channels: c, outHeight: g.height, outWidth: g.width) : nil
         let upstreamT = needed[1] ? scratch(batch, grid * o) : []
         let upstreamPads = needed[0] ? scratch(batch, upstreamLayout.count) : []
-        var result = upstream.withPointer { pg in withOptionalPointer(savedInput) { px in withOptionalPointer(backwardWeights) { pwT in
+        var result = withOptionalPointer(savedInput) { px in withOptionalPointer(backwardWeights) { pwT in
             offsets.withUnsafeBufferPointer { po in
-                convolutionPullback(needed, hasBias: hasBias, upstream: upstream, inputShape: inputShape, weightShape: [rows, o],
-                                    chunkCount: batch) { b, dw, dxBase in
-                    let gImage = pg + b * o * grid
+                convolutionPullback(needed, hasBias: hasBias, upstream: upstream, activation: activation, output: activated,
+                                    inputShape: inputShape, weightShape: [rows, o], chunks: (0..<batch).map { $0..<$0 + 1 }) { b, gImage, dw, dxBase in
                     if let dwChunk = dw.pointer {
                         if !dw.accumulate { dwChunk.update(repeating: 0, count: rows * o) }
                         let source = b < firstCopied ? px! + b * imageSize : UnsafePointer(savedPads[b - firstCopied].pointer)
@@ -178,11 +178,11 @@ func directConv2d(_ x: Variable, weight: Variable, bias: Variable?, _ g: WindowG
                     }
                 }
             }
-        } } }
+        } }
         // ∂W came out as [(c,i,j), O]; the layer's weight is [O, C, k, k].
         result[1] = result[1].map { Tensor(shape: [o, c, k, k], scalars: transposedBlocks($0, blocks: 1, rows: rows, cols: o).scalars) }
         return result
-    })
+    }
 }
 
 /// `convTranspose2d` through the direct kernels (see `ConvolutionLowering`); same math, shapes and pullback.
@@ -218,16 +218,17 @@ func directConvTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, _ g
                                       bottom: Swift.max(0, s * (h - 1) + k - g.height - p), left: p,
                                       right: Swift.max(0, s * (wd - 1) + k - g.width - p))
     let offsets = upstreamLayout.rowOffsets(kernel: k)
-    return x.tape.record(y, parents: [x] + parents, pullback: activation.wrap(output: y) { upstream, needed in
+    let activated = activation == .relu ? y : nil
+    return x.tape.record(y, parents: [x] + parents) { upstream, needed in
         // ∂x correlates over (o,i,j): w [C, (o,i,j)] → packed [(o,i,j), C].
         let backwardWeights = needed[0] ? transposedBlocks(w, blocks: 1, rows: c, cols: rows) : nil
         let upstreamPads = needed[0] || needed[1] ? scratch(batch, upstreamLayout.count) : [] // ∂b alone reads G as it is
         let inputT = needed[1] ? scratch(batch, grid * c) : []
-        var result = upstream.withPointer { pg in withOptionalPointer(savedInput) { px in withOptionalPointer(backwardWeights) { pwT in
+        var result = withOptionalPointer(savedInput) { px in withOptionalPointer(backwardWeights) { pwT in
             offsets.withUnsafeBufferPointer { po in
-                convolutionPullback(needed, hasBias: hasBias, upstream: upstream, inputShape: inputShape, weightShape: [rows, c],
-                                    chunkCount: batch) { b, dw, dxBase in
-                    if !upstreamPads.isEmpty { upstreamLayout.fill(upstreamPads[b], from: pg + b * o * g.plane) }
+                convolutionPullback(needed, hasBias: hasBias, upstream: upstream, activation: activation, output: activated,
+                                    inputShape: inputShape, weightShape: [rows, c], chunks: (0..<batch).map { $0..<$0 + 1 }) { b, gImage, dw, dxBase in
+                    if !upstreamPads.isEmpty { upstreamLayout.fill(upstreamPads[b], from: gImage) }
                     if let dwChunk = dw.pointer {
                         if !dw.accumulate { dwChunk.update(repeating: 0, count: rows * c) }
                         transpose(px! + b * c * grid, channels: c, positions: grid, into: inputT[b].pointer)
@@ -240,9 +241,9 @@ func directConvTranspose2d(_ x: Variable, weight: Variable, bias: Variable?, _ g
                     }
                 }
             }
-        } } }
+        } }
         // ∂W came out as [(o,i,j), C]; the layer's weight is [C, O, k, k].
         result[1] = result[1].map { Tensor(shape: [c, o, k, k], scalars: transposedBlocks($0, blocks: 1, rows: rows, cols: c).scalars) }
         return result
-    })
+    }
 }

@@ -76,7 +76,9 @@ struct TrainStep: ParsableCommand {
         Runs the Swift step, then (unless --no-torch) the PyTorch reference script with the \
         same batch, model, thread count and step count, and prints the ratio Swift/PyTorch. \
         With --pairs N it alternates N Swift and PyTorch measurements in one run (the Swift \
-        model keeps training from one pair to the next) and prints each ratio and their median.
+        model keeps training from one pair to the next) and prints each ratio and their median. \
+        Each Swift run's effective GFLOP/s is set against one sgemm 1024³ rate, measured after the \
+        first run on the same threads; their median share is printed too.
         """)
 
     @Option(help: "Threads for OpenBLAS and Untangle's parallel kernels (and torch.set_num_threads).")
@@ -115,7 +117,8 @@ struct TrainStep: ParsableCommand {
         let x = rng.uniform([batch, 1, 64, 64]).map { $0 > 0.9 ? 1 : 0 }
         func step() -> Float { convTrainingStep(model: model, adam: adam, x: x, rng: &rng) }
         for _ in 0..<warmup { _ = step() }
-        var ratios: [Double] = []
+        var ratios: [Double] = [], shares: [Double] = []
+        var sgemm: Double?
         for pair in 1...pairs {
             let start = DispatchTime.now().uptimeNanoseconds
             var loss: Float = 0
@@ -125,10 +128,14 @@ struct TrainStep: ParsableCommand {
             if pairs > 1 { print("pair \(pair):") }
             print(String(format: "swift   threads=%d batch=%d steps/s=%.2f images/s=%.0f peak_rss_mib=%.0f (final loss %.1f)",
                          threads, batch, Double(steps) / seconds, swiftRate, peakResidentMiB(), loss))
-            if !noSgemm && pair == 1 {
-                let effective = swiftRate * StepWork.flopsPerImage / 1e9, sgemm = StepWork.sgemmRate()
+            if !noSgemm {
+                // sgemm once, after the first pair's Swift run; each pair's share against it.
+                let rate = sgemm ?? StepWork.sgemmRate()
+                sgemm = rate
+                let effective = swiftRate * StepWork.flopsPerImage / 1e9
+                shares.append(effective / rate)
                 print(String(format: "effective %.1f GFLOP/s (%.1f MFLOP/image) = %.0f %% of sgemm 1024³ on the same threads (%.1f GFLOP/s)",
-                             effective, StepWork.flopsPerImage / 1e6, 100 * effective / sgemm, sgemm))
+                             effective, StepWork.flopsPerImage / 1e6, 100 * effective / rate, rate))
             }
             guard !noTorch else { continue }
             let output = try runReference()
@@ -141,6 +148,9 @@ struct TrainStep: ParsableCommand {
         }
         if ratios.count > 1 {
             print(String(format: "median ratio Swift/PyTorch over %d pairs = %.2f", ratios.count, ratios.sorted()[ratios.count / 2]))
+        }
+        if shares.count > 1 {
+            print(String(format: "median effective share of sgemm over %d runs = %.0f %%", shares.count, 100 * shares.sorted()[shares.count / 2]))
         }
     }
 

@@ -68,4 +68,24 @@ import Testing
                        bias: nil, stride: 2, padding: 1)
         #expect(y.value.scalars.contains { $0 < 0 })
     }
+
+    /// ∂b is summed per image and then in image order, wherever an image is read: the same bits on
+    /// 1, 2 and 3 threads (∂W's per-thread partials make it differ; ∂b must not), fused ReLU or not.
+    @Test func biasGradientIsTheSameOnAnyThreadCount() {
+        defer { Parallel.setThreadCount(1) }
+        let (x, w, b) = (awayFromZero([5, 32, 8, 8], seed: 71), awayFromZero([32, 32, 4, 4], seed: 72, low: 0.01, high: 0.1),
+                         awayFromZero([32], seed: 73))
+        let seed = awayFromZero([5, 32, 4, 4], seed: 74)
+        for lowering in lowerings {
+            for activation in [ConvolutionActivation.identity, .relu] {
+                let sums = [1, 2, 3].map { threads -> [Float] in
+                    Parallel.setThreadCount(threads)
+                    return unserialValueAndGradients([x, w, b], seed: seed) {
+                        conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, lowering: lowering, activation: activation)
+                    }[3]
+                }
+                #expect(sums[0] == sums[1] && sums[0] == sums[2], "\(lowering) \(activation)")
+            }
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import TensorCore
 import Testing
 
@@ -27,5 +29,38 @@ import Testing
             }
         } }
         #expect(seen == [1, 1] && covered.allSatisfy { $0 == 1 })
+    }
+
+    /// `forEach` on the worker pool: every index of every loop runs exactly once — thousands of short
+    /// loops in a row (workers between polling and sleeping), loops nested in a part, and loops from
+    /// several threads at once (one of them gets the pool, the others Dispatch).
+    @Test func poolLoopsRunEveryIndexOnce() {
+        Parallel.setThreadCount(3)
+        defer { Parallel.setThreadCount(1) }
+        /// Runs `loops` loops of 1…37 indices, each index adding 1 to its slot; whether every slot is 1.
+        @Sendable func loopsCover(_ loops: Int, nested: Bool) -> Bool {
+            var good = true
+            for loop in 0..<loops {
+                let count = 1 + loop % 37
+                var hits = [Int](repeating: 0, count: count * (nested ? 5 : 1))
+                hits.withUnsafeMutableBufferPointer { h in
+                    nonisolated(unsafe) let h = h
+                    Parallel.forEach(count) { i in
+                        if nested { Parallel.forEach(5) { h[i * 5 + $0] += 1 } } else { h[i] += 1 }
+                    }
+                }
+                good = good && hits.allSatisfy { $0 == 1 }
+                if loop % 500 == 499 { usleep(1_000) } // let the workers fall asleep now and then
+            }
+            return good
+        }
+        #expect(loopsCover(3_000, nested: false))
+        #expect(loopsCover(300, nested: true))
+        var results = [Bool](repeating: false, count: 4)
+        results.withUnsafeMutableBufferPointer { r in
+            nonisolated(unsafe) let r = r
+            DispatchQueue.concurrentPerform(iterations: 4) { r[$0] = loopsCover(500, nested: $0 == 3) }
+        }
+        #expect(results == [true, true, true, true])
     }
 }
