@@ -98,7 +98,7 @@ public func adamUpdate(m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<F
 
 /// ReLU's pullback over one plane of `count` floats, `out[i] = y[i] > 0 ? g[i] : 0·g[i]`, adding
 /// what it writes to a channel's running sums: sixteen lanes while sixteen remain, then `tail`, in
-/// order (the accumulation of NN's `channelSums`).
+/// order (the per-image bias sums of NN's `convolutionPullback`; `addPlane` without the mask).
 public func reluMaskPlane(gradient g: UnsafePointer<Float>, output y: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
                           count: Int, lanes: inout Lanes16, tail: inout Float) {
     var i = 0
