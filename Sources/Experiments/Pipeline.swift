@@ -43,8 +43,8 @@ public struct RunPipeline {
         run = RunDirectory(resultsRoot: resultsRoot, config: config)
     }
 
-    var markerPath: String { run.file("stages.json") }
-    var failurePath: String { run.file("failed.json") }
+    var markerPath: String { run.file(StagesRecord.fileName) }
+    var failurePath: String { run.file(FailureRecord.fileName) }
     var lockPath: String { run.file(".lock") }
 
     /// The run's status from its directory.
@@ -57,11 +57,10 @@ public struct RunPipeline {
         return contents.contains { $0 != ".lock" } ? .unfinished : .pending
     }
 
-    var isDone: Bool {
-        guard let data = FileManager.default.contents(atPath: markerPath),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return object["stages"] as? String == stages.fingerprint
-    }
+    var isDone: Bool { StagesRecord.read(markerPath)?.stages == stages.fingerprint }
+
+    /// The last attempt's failure (`failed.json`), if it failed.
+    var failure: FailureRecord? { FailureRecord.read(failurePath) }
 
     /// Runs the missing stages; `log` receives one line per stage. A failure is recorded in
     /// `failed.json` (removed by the next attempt) and rethrown.
@@ -80,9 +79,8 @@ public struct RunPipeline {
         } catch TrainingError.preempted(let step, let signal, let checkpoint) { // not a failure: the next attempt resumes
             throw TrainingError.preempted(step: step, signal: signal, checkpoint: checkpoint)
         } catch {
-            let object: [String: Any] = ["stage": stage, "error": "\(error)", "time": ISO8601DateFormatter().string(from: Date()),
-                                         "host": ProcessInfo.processInfo.hostName]
-            try? writeJSON(object, to: failurePath)
+            try? FailureRecord(stage: stage, error: "\(error)", time: ISO8601DateFormatter().string(from: Date()),
+                               host: ProcessInfo.processInfo.hostName).write(to: failurePath)
             throw error
         }
     }
@@ -97,8 +95,8 @@ public struct RunPipeline {
             if !line.isEmpty { log("\(step.name): \(line) (\(String(format: "%.0f s", Date().timeIntervalSince(started))))") }
         }
         stage = "finish"
-        try writeJSON(["stages": stages.fingerprint, "run_id": config.runID, "finished": ISO8601DateFormatter().string(from: Date())],
-                      to: markerPath)
+        try StagesRecord(stages: stages.fingerprint, runID: config.runID, finished: ISO8601DateFormatter().string(from: Date()))
+            .write(to: markerPath)
         log("done: \(run.path)")
     }
 

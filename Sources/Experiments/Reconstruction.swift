@@ -138,10 +138,8 @@ public struct UnfinishedRun: Error, CustomStringConvertible {
         let root = ((run.path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         var text = "\(run.path): training has not finished (no metrics.json; "
         text += newestCheckpoint.map { "newest checkpoint at step \($0) of \(config.steps))" } ?? "no checkpoint yet)"
-        let failure = (run.path as NSString).appendingPathComponent("failed.json")
-        if let data = FileManager.default.contents(atPath: failure),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let error = object["error"] as? String {
-            text += "; its last attempt failed: \(error)"
+        if let failure = FailureRecord.read(run.file(FailureRecord.fileName)) {
+            text += "; its last attempt failed: \(failure.error)"
         }
         text += ". Finish it with `untangle train --config \(run.configPath) --results \(root.isEmpty ? "." : root) --resume`"
         if newestCheckpoint != nil { text += ", or pass --allow-unfinished to use the newest checkpoint anyway" }

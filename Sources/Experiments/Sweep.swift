@@ -62,11 +62,7 @@ public struct SweepExecutor {
         return out
     }
 
-    func failureReason(_ pipeline: RunPipeline) -> String? {
-        guard let data = FileManager.default.contents(atPath: pipeline.failurePath),
-              let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return "\(o["stage"] ?? "?"): \(o["error"] ?? "?")"
-    }
+    func failureReason(_ pipeline: RunPipeline) -> String? { pipeline.failure?.summary }
 
     /// Copies the config file to `Results/<experiment>/sweeps/<hash>.toml` (once) and returns that path.
     public func snapshot() throws -> String {
