@@ -79,7 +79,7 @@ public struct ExperimentSummary {
         var metrics: [String: Double] = [:]
         let directory = try RunDirectory(existing: path)
         for step in RunStages.all { metrics.merge(try step.scalars(directory)) { $1 } }
-        let done = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(StagesRecord.fileName))
+        let done = FileManager.default.fileExists(atPath: directory.file(StagesRecord.fileName))
         return Row(runID: id, status: done ? "done" : "unfinished", config: values, metrics: metrics)
     }
 
