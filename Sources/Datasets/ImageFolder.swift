@@ -294,7 +294,7 @@ struct CSVTable {
     var rows: [[String]]
 
     init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(path, "cannot read the CSV file") }
+        let data = try BoundedFile.read(path, limit: BoundedFile.Limit.table, missing: "no such CSV file", as: DataError.init)
         guard let text = String(data: data, encoding: .utf8) else { throw DataError(path, "not UTF-8 text") }
         var lines = text.split(omittingEmptySubsequences: true) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }.map(String.init)
         guard !lines.isEmpty else { throw DataError(path, "empty CSV file") }

@@ -80,9 +80,7 @@ public struct NPYArray: Equatable, Sendable {
 
     /// Reads a `.npy` file.
     public static func read(_ path: String) throws -> NPYArray {
-        guard let contents = FileManager.default.contents(atPath: path) else {
-            throw DataError(path, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
-        }
+        let contents = try BoundedFile.read(path, limit: BoundedFile.Limit.tensors, as: DataError.init)
         var bytes = [UInt8](contents)
         return try parse(&bytes, source: path)
     }

@@ -22,7 +22,8 @@ public struct ZipArchive {
     /// Opens `path` (memory-mapped) and reads its central directory.
     public init(path: String) throws {
         self.path = path
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError(path, "no such file") }
+        // Only a regular file is mapped (a FIFO or a device would block or never end).
+        guard try BoundedFile.regularFileSize(path, as: DataError.init) != nil else { throw DataError(path, "no such file") }
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {

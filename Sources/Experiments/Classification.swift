@@ -306,7 +306,7 @@ extension TrainedRun {
     /// Loads `classifiers.json`.
     public func loadClassifiers() throws -> ClassifierBundle {
         let path = (run.path as NSString).appendingPathComponent(ClassifyStage().output)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = try BoundedFile.readIfPresent(path, limit: BoundedFile.Limit.record, as: ConfigError.init) else {
             throw ConfigError(path, "not found: run `untangle classify \(run.path)` first")
         }
         do { return try JSONDecoder().decode(ClassifierBundle.self, from: data) } catch {

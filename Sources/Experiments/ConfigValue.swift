@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import TOMLKit
 
 /// A configuration value: the plain-Swift tree a TOML file is converted into, so
@@ -20,9 +21,7 @@ public indirect enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
 
     /// Reads and parses a TOML file.
     public static func readTOML(_ path: String) throws -> [String: ConfigValue] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(path, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such config file")
-        }
+        let data = try BoundedFile.read(path, limit: BoundedFile.Limit.config, missing: "no such config file", as: ConfigError.init)
         guard let text = String(data: data, encoding: .utf8) else { throw ConfigError(path, "not UTF-8 text") }
         return try parseTOML(text, source: path)
     }

@@ -160,7 +160,8 @@ public enum LearningCurve {
 
     /// Reads a `curve.csv`; a malformed line is an error naming the file and the line.
     public static func read(_ path: String) throws -> [CurvePoint] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ConfigError(path, "cannot read the learning curve") }
+        let data = try BoundedFile.read(path, limit: BoundedFile.Limit.table, missing: "no learning curve here", as: ConfigError.init)
+        guard let text = String(data: data, encoding: .utf8) else { throw ConfigError(path, "the learning curve is not UTF-8 text") }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
         guard lines.first.map(String.init) == header else {
             throw ConfigError(path, "line 1: expected the header '\(header)'")

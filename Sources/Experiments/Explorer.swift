@@ -87,7 +87,7 @@ public final class RunExplorer: @unchecked Sendable {
         var metrics: [String: String] = [:]
         // The stages' small tables (the names and the classifiers have their own views).
         for name in [TrainStage().output, EvaluateStage().output, CurveStage().output, CompareStage().output, "compare/" + FactorRuleCheck.fileName] {
-            if let text = try? String(contentsOfFile: run.file(name), encoding: .utf8) { metrics[name] = text }
+            if let text = BoundedFile.optionalText(run.file(name)) { metrics[name] = text }
         }
         let figures = ((try? FileManager.default.subpathsOfDirectory(atPath: run.path)) ?? [])
             .filter { $0.hasSuffix(".png") && ($0.hasPrefix("figures/") || $0.hasPrefix("curve/") || $0.hasPrefix("compare/panel-")) }
@@ -174,6 +174,6 @@ public final class RunExplorer: @unchecked Sendable {
         guard target.hasPrefix(root + "/") else { return nil }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
-        return FileManager.default.contents(atPath: target)
+        return try? BoundedFile.readIfPresent(target, limit: BoundedFile.Limit.table)
     }
 }

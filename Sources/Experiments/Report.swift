@@ -7,12 +7,12 @@ extension TrainedRun {
     /// The saliency-vs-factors section (from `compare/`), empty when `compare` has not run.
     func compareSection() -> String {
         let directory = (run.path as NSString).appendingPathComponent("compare")
-        guard let scores = try? String(contentsOfFile: directory + "/scores.csv", encoding: .utf8) else { return "" }
+        guard let scores = BoundedFile.optionalText(directory + "/scores.csv") else { return "" }
         func table(_ csv: String) -> String {
             let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
             return "<table>" + rows.enumerated().map { k, r in "<tr>" + r.map { k == 0 ? "<th>\($0)</th>" : "<td>\($0)</td>" }.joined() + "</tr>" }.joined(separator: "\n") + "</table>"
         }
-        let sanity = (try? String(contentsOfFile: directory + "/sanity.csv", encoding: .utf8)).map(table) ?? ""
+        let sanity = BoundedFile.optionalText(directory + "/sanity.csv").map(table) ?? ""
         let panels = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("panel-") && $0.hasSuffix(".png") }.sorted()
         let check = (try? run.decode(FactorRuleCheck.self, from: "compare/" + FactorRuleCheck.fileName)).flatMap { $0 }
         let pages = ((try? FileManager.default.contentsOfDirectory(atPath: run.file("explanations"))) ?? [])
@@ -45,7 +45,7 @@ extension TrainedRun {
         meter?.advance()
         let miPath = (run.path as NSString).appendingPathComponent("mi_matrix.csv")
         var hasHeatMap = false
-        if let text = try? String(contentsOfFile: miPath, encoding: .utf8) {
+        if let text = BoundedFile.optionalText(miPath) {
             let lines = text.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
             let matrix = lines.dropFirst().map { $0.dropFirst().compactMap(Double.init) }
             guard let header = lines.first, lines.count == config.latentCount + 1,
@@ -64,7 +64,7 @@ extension TrainedRun {
         try writeReconstructions(count: 10, output: figures + "/reconstructions.png")
         meter?.advance()
 
-        func read(_ name: String) -> String? { try? String(contentsOfFile: (run.path as NSString).appendingPathComponent(name), encoding: .utf8) }
+        func read(_ name: String) -> String? { BoundedFile.optionalText((run.path as NSString).appendingPathComponent(name)) }
         let escape = HTML.escape
         /// A two-column HTML table of (name, value) rows.
         func table(_ rows: [(String, String)]) -> String {

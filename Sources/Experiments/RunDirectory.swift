@@ -41,7 +41,7 @@ public struct RunDirectory: Sendable {
     /// The untangle version that started this run (`run.json`'s `untangle_version`): today's when
     /// the run has not started yet, `"0"` for a run.json without one.
     public var writtenByVersion: String {
-        guard let data = FileManager.default.contents(atPath: runInfoPath) else { return untangleVersion }
+        guard let data = try? BoundedFile.readIfPresent(runInfoPath, limit: BoundedFile.Limit.record) else { return untangleVersion }
         return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["untangle_version"] as? String ?? "0"
     }
     public var logPath: String { file("log.csv") }
@@ -111,7 +111,7 @@ extension RunDirectory {
     /// The JSON object in `file`: nil when there is no such file; a `ConfigError` naming the file
     /// when it exists but is not a JSON object (a damaged side file is never silently ignored).
     public static func jsonObject(at file: String) throws -> [String: Any]? {
-        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        guard let data = try BoundedFile.readIfPresent(file, limit: BoundedFile.Limit.record, as: ConfigError.init) else { return nil }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConfigError(file, "is not a JSON object (damaged? rerun the stage that writes it, with --overwrite where it asks)")
         }
@@ -124,7 +124,7 @@ extension RunDirectory {
     /// `RUN/name` decoded as `T`: nil when absent; a `ConfigError` naming the file and the decoding
     /// problem when it exists but does not decode.
     public func decode<T: Decodable>(_ type: T.Type, from name: String) throws -> T? {
-        guard let data = FileManager.default.contents(atPath: file(name)) else { return nil }
+        guard let data = try BoundedFile.readIfPresent(file(name), limit: BoundedFile.Limit.record, as: ConfigError.init) else { return nil }
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {

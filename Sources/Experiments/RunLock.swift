@@ -82,7 +82,7 @@ public final class RunLock {
 
     /// Who holds the lock (the text its holder wrote).
     var holder: String {
-        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "unknown").trimmingCharacters(in: .whitespacesAndNewlines)
+        (BoundedFile.optionalText(path, limit: 4096) ?? "unknown").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     deinit { release() }

@@ -47,7 +47,7 @@ struct FailureRecord: Codable, Equatable {
 }
 
 private func readRecord<R: Decodable>(_ path: String) -> R? {
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    guard let data = try? BoundedFile.readIfPresent(path, limit: BoundedFile.Limit.record) else { return nil }
     return try? JSONDecoder().decode(R.self, from: data)
 }
 

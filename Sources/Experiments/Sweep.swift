@@ -66,7 +66,7 @@ public struct SweepExecutor {
 
     /// Copies the config file to `Results/<experiment>/sweeps/<hash>.toml` (once) and returns that path.
     public func snapshot() throws -> String {
-        guard let data = FileManager.default.contents(atPath: plan.source) else { throw ConfigError(plan.source, "cannot read the file") }
+        let data = try BoundedFile.read(plan.source, limit: BoundedFile.Limit.config, as: ConfigError.init)
         let directory = (experimentDirectory as NSString).appendingPathComponent("sweeps")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let stem = (plan.source as NSString).lastPathComponent.replacingOccurrences(of: ".toml", with: "")

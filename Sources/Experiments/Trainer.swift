@@ -274,9 +274,11 @@ public final class Trainer {
     }
 
     /// Keeps the header and the rows whose first field (the step) is ≤ `step` in the CSV file at
-    /// `path`; returns false when the file cannot be read.
+    /// `path`; returns false when the file is absent or not UTF-8 text. A log too large to
+    /// read is an error, never cut down to its header.
     static func dropRows(after step: Int, in path: String) throws -> Bool {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+        guard let data = try BoundedFile.readIfPresent(path, limit: BoundedFile.Limit.table, as: ConfigError.init),
+              let text = String(data: data, encoding: .utf8) else { return false }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
         let kept = lines.enumerated().filter { k, line in k == 0 || (Int(line.prefix { $0 != "," }) ?? .max) <= step }
         try AtomicFile.write(kept.map { String($0.element) }.joined(separator: "\n") + "\n", to: path)

@@ -72,7 +72,8 @@ public enum PNGFile {
     /// (`channels` 1) or RGB (3). Alpha is composited onto black; 16-bit is scaled to 8.
     /// `channels` nil keeps grey images grey and makes everything else RGB.
     public static func read(_ path: String, channels: Int? = nil) throws -> RasterImage {
-        guard FileManager.default.fileExists(atPath: path) else {
+        // Only a regular file goes to libpng: a FIFO named `x.png` in an image folder would block.
+        guard try BoundedFile.regularFileSize(path, as: { ImageIOError.unreadable(path: $0, reason: $1) }) != nil else {
             throw ImageIOError.unreadable(path: path, reason: "no such file")
         }
         var image = png_image()

@@ -92,9 +92,7 @@ public enum Safetensors {
     /// shapes, and that the data offsets tile the data section exactly.
     public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         func fail(_ problem: String) -> FormatError { FormatError(path: path, problem: problem) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw fail(FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such checkpoint file")
-        }
+        let data = try BoundedFile.read(path, limit: BoundedFile.Limit.tensors, missing: "no such checkpoint file", as: FormatError.init(path:problem:))
         guard data.count >= 8 else { throw fail("truncated: \(data.count) bytes, shorter than the 8-byte header length") }
         let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         guard headerLength > 0, headerLength <= maximumHeaderSize else { throw fail("bad header length \(headerLength)") }

@@ -8,9 +8,8 @@ public enum Figures {
     /// every latent (bottom) against the step.
     @discardableResult
     public static func trainingCurves(logCSV: String, output: String, latentLabels: [String]? = nil) throws -> String {
-        guard let text = try? String(contentsOfFile: logCSV, encoding: .utf8) else {
-            throw PlotError.badInput(path: logCSV, problem: FileManager.default.fileExists(atPath: logCSV) ? "not UTF-8 text" : "no such file")
-        }
+        let bytes = try BoundedFile.read(logCSV, limit: BoundedFile.Limit.table, as: { PlotError.badInput(path: $0, problem: $1) })
+        guard let text = String(data: bytes, encoding: .utf8) else { throw PlotError.badInput(path: logCSV, problem: "not UTF-8 text") }
         let lines = text.split(separator: "\n")
         guard let header = lines.first?.split(separator: ",").map(String.init), lines.count > 1 else {
             throw PlotError.badInput(path: logCSV, problem: "holds no rows to plot")

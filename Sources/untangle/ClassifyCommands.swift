@@ -82,7 +82,7 @@ struct Compare: ParsableCommand {
         let start = Date()
         let table = try target.open().compare(count: count, seed: seed, panels: panels, meter: ConsoleProgress.meter(indent: "  ")) { print($0) }
         print(table, terminator: "")
-        let sanity = (try? String(contentsOfFile: target.file("compare/sanity.csv"), encoding: .utf8)) ?? ""
+        let sanity = BoundedFile.optionalText(target.file("compare/sanity.csv")) ?? ""
         print("\nsanity check (cascading randomisation):\n" + sanity, terminator: "")
         print(String(format: "total %.1f s; wrote %@/compare/", Date().timeIntervalSince(start), target.runDirectory))
     }

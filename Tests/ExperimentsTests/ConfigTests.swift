@@ -97,6 +97,11 @@ func expectConfigError(_ fragments: String..., sourceLocation: SourceLocation = 
             _ = try ExperimentConfig.load(path: writeConfig("[model]\nlatents = 3\n", in: dir, name: "noname.toml"))
         }
         expectConfigError("no such config file") { _ = try ExperimentConfig.load(path: dir + "/missing.toml") }
+        // A file far larger than any config (a data file passed by mistake) is refused before it is
+        // read, not parsed at ~6 bytes of memory per byte; a directory is named as one.
+        let oversized = writeConfig("# " + String(repeating: "x", count: 2 << 20) + "\n", in: dir, name: "oversized.toml")
+        expectConfigError("oversized.toml", "is 2.0 MiB, more than the 1.0 MiB allowed") { _ = try ExperimentConfig.load(path: oversized) }
+        expectConfigError(dir, "is a directory") { _ = try ExperimentConfig.load(path: dir) }
         let ok = writeConfig("[experiment]\nname = \"a\"\n", in: dir, name: "ok.toml")
         expectConfigError("--set steps", "section.key") { _ = try ExperimentConfig.load(path: ok, overrides: ["steps=3"]) }
         expectConfigError("unknown section [sweeps]") { _ = try ExperimentConfig.load(path: ok, overrides: ["sweeps.seeds=3"]) }

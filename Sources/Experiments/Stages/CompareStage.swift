@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import TensorCore
 
 /// Pixel saliency vs factor explanations (`explanation.compare`) → `compare/`, `explanations/`.
 ///
@@ -46,7 +47,7 @@ public struct CompareStage: RunStage {
     /// factor-level checks of `compare/factors.json` (``FactorRuleCheck/scalars``).
     public func scalars(_ run: RunDirectory) throws -> [String: Double] {
         var out: [String: Double] = [:]
-        if let text = try? String(contentsOfFile: run.file(output), encoding: .utf8) {
+        if let text = BoundedFile.optionalText(run.file(output)) {
             let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
             if let header = lines.first, header.count > 2 {
                 for line in lines.dropFirst() where line.count == header.count {
