@@ -86,6 +86,8 @@ public struct ImageFolder: LabeledDataset, MaskedDataset {
                 anyColour = anyColour || image.channels == 3
                 kept += image.width * image.height * 3
                 if kept <= residentLimit { images.append(image) } else { images.removeAll() }
+            } catch ImageIOError.unreadable(_, let reason) {
+                throw DataError(path, "unreadable image: \(reason)")
             } catch let error as ImageIOError {
                 throw DataError(path, "unreadable image: \(error)")
             }

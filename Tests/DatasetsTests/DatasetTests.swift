@@ -184,6 +184,14 @@ import Testing
     @Test func clearErrorsNamingTheFile() {
         expectDataError("b.png", "3×3", "a.png") { _ = try ImageFolder(directory: fixture("mixed_sizes")) }
         expectDataError("not_png/b.png", "unreadable image") { _ = try ImageFolder(directory: fixture("not_png")) }
+        // A FIFO named like an image would block libpng for ever: refused at once, named; the message
+        // says the path once.
+        let withPipe = NSTemporaryDirectory() + "pipe-folder-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: withPipe, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: withPipe) }
+        try? FileManager.default.copyItem(atPath: fixture("folder/a_grey8.png"), toPath: withPipe + "/a.png")
+        #expect(mkfifo(withPipe + "/b.png", 0o600) == 0)
+        expectDataError("pipe-folder", "b.png: unreadable image: is not a regular file") { _ = try ImageFolder(directory: withPipe) }
         expectDataError("missing_label.csv", "missing label", "b_grey16.png") {
             _ = try ImageFolder(directory: fixture("folder"), labelsCSV: fixture("folder/missing_label.csv"), labelColumn: "diagnosis")
         }
