@@ -48,9 +48,8 @@ public struct ExperimentSummary {
         }
         for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
             let path = (directory as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("metrics.json")),
-                  FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.toml")) else { continue }
-            rows.append(try ExperimentSummary.read(run: path, id: name))
+            guard let run = try? RunDirectory(existing: path), run.isComplete else { continue }
+            rows.append(try ExperimentSummary.read(run: run, id: name))
         }
         guard !rows.isEmpty else {
             throw ConfigError(directory, "holds no finished training runs (no <run-id>/metrics.json); run `untangle sweep` first")
@@ -67,8 +66,8 @@ public struct ExperimentSummary {
         }
     }
 
-    static func read(run path: String, id: String) throws -> Row {
-        let config = try RunDirectory(existing: path).loadConfig()
+    static func read(run directory: RunDirectory, id: String) throws -> Row {
+        let config = try directory.loadConfig()
         var values: [String: String] = [:]
         for (section, value) in config.resolved {
             guard case .table(let table) = value else { continue }
@@ -77,7 +76,6 @@ public struct ExperimentSummary {
             }
         }
         var metrics: [String: Double] = [:]
-        let directory = try RunDirectory(existing: path)
         for step in RunStages.all { metrics.merge(try step.scalars(directory)) { $1 } }
         let done = FileManager.default.fileExists(atPath: directory.file(StagesRecord.fileName))
         return Row(runID: id, status: done ? "done" : "unfinished", config: values, metrics: metrics)
