@@ -129,20 +129,42 @@ public struct TrainedRun {
 }
 
 /// A stage was asked to use a run whose training has not finished (interrupted, still
-/// running elsewhere, or stopped on NaN); says how far it got and how to finish it.
+/// running elsewhere, or stopped on NaN) or whose weights are missing (a record copied without
+/// `model.safetensors`); says how far it got and how to finish it.
 public struct UnfinishedRun: Error, CustomStringConvertible {
     /// The run, its config and the step of its newest checkpoint (nil: none).
     public let run: RunDirectory, config: ExperimentConfig, newestCheckpoint: Int?
 
     public var description: String {
-        let root = ((run.path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        if run.isComplete && newestCheckpoint == nil {
+            // A finished run's record without its weights (a summary copied without
+            // model.safetensors, or the file deleted): training it again is the only way back.
+            return "\(run.path): training finished (metrics.json is there) but its weights, model.safetensors, are missing"
+                + " (a record copied without them?). Train it again — the run id follows from the config, so"
+                + " `untangle train --config \(run.configPath)` trains it into Results/\(config.name)/\(config.runID)/"
+        }
+        let root = UnfinishedRun.resultsRoot(ofRun: run.path)
         var text = "\(run.path): training has not finished (no metrics.json; "
         text += newestCheckpoint.map { "newest checkpoint at step \($0) of \(config.steps))" } ?? "no checkpoint yet)"
         if let failure = FailureRecord.read(run.file(FailureRecord.fileName)) {
             text += "; its last attempt failed: \(failure.error)"
         }
-        text += ". Finish it with `untangle train --config \(run.configPath) --results \(root.isEmpty ? "." : root) --resume`"
+        text += ". Finish it with `untangle train --config \(run.configPath) --results \(root) --resume`"
         if newestCheckpoint != nil { text += ", or pass --allow-unfinished to use the newest checkpoint anyway" }
         return text
+    }
+
+    /// The results root `ROOT` of a run directory `ROOT/<experiment>/<run-id>`, relative to
+    /// `workingDirectory` when it lies inside it (`.` for the working directory itself). Resolved
+    /// through the absolute path, so that `r`, `.` or `r/` work: Foundation's
+    /// `NSString.deletingLastPathComponent` traps on a path without an inner slash on Linux.
+    static func resultsRoot(ofRun path: String, workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let base = URL(fileURLWithPath: workingDirectory, isDirectory: true)
+        let absolute = URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL
+            .deletingLastPathComponent().deletingLastPathComponent().standardizedFileURL.path
+        let cwd = base.standardizedFileURL.path
+        if absolute == cwd { return "." }
+        let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
+        return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : absolute
     }
 }

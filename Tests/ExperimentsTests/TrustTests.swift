@@ -1,5 +1,5 @@
 import Datasets
-import Experiments
+@testable import Experiments
 import Foundation
 import Models
 import NN
@@ -55,8 +55,34 @@ import Testing
             #expect(error.description.contains("step 12 of 24") && error.description.contains("--resume")
                     && error.description.contains("--allow-unfinished"), "\(error)")
         }
-        let look = try TrainedRun(path: t.run.path, allowUnfinished: true)
-        #expect(look.model.parameters.count > 0)
+        do {
+            let look = try TrainedRun(path: t.run.path, allowUnfinished: true)
+            #expect(look.model.parameters.count > 0)
+        }
+        // A finished run's record without its weights says so (not "no metrics.json").
+        #expect(try t.train(resume: true) != nil)
+        try FileManager.default.removeItem(atPath: t.run.modelPath)
+        try FileManager.default.removeItem(atPath: t.run.checkpointsPath)
+        do {
+            _ = try TrainedRun(path: t.run.path)
+            Issue.record("a run without weights was opened")
+        } catch let error as UnfinishedRun {
+            #expect(error.description.contains("model.safetensors, are missing") && !error.description.contains("no metrics.json"), "\(error)")
+        }
+    }
+
+    /// The `--results` an unfinished run's message suggests, for every way a user can name the run:
+    /// `r` and `.` (which crashed the message before: Foundation traps on a path without a slash).
+    @Test func theSuggestedResultsRootForRelativeAndAbsoluteRunPaths() {
+        let cwd = "/home/u/Results/exp"
+        #expect(UnfinishedRun.resultsRoot(ofRun: "r", workingDirectory: cwd) == "/home/u/Results")
+        #expect(UnfinishedRun.resultsRoot(ofRun: "r/", workingDirectory: cwd) == "/home/u/Results")
+        #expect(UnfinishedRun.resultsRoot(ofRun: ".", workingDirectory: cwd + "/r") == "/home/u/Results")
+        #expect(UnfinishedRun.resultsRoot(ofRun: "Results/exp/r", workingDirectory: "/home/u") == "Results")
+        #expect(UnfinishedRun.resultsRoot(ofRun: "exp/r", workingDirectory: "/home/u/Results") == ".")
+        #expect(UnfinishedRun.resultsRoot(ofRun: "../exp/r", workingDirectory: cwd) == "/home/u/Results")
+        #expect(UnfinishedRun.resultsRoot(ofRun: "/data/runs/exp/r", workingDirectory: cwd) == "/data/runs")
+        #expect(UnfinishedRun.resultsRoot(ofRun: "/exp/r", workingDirectory: cwd) == "/")
     }
 
     @Test func leftoversOfInterruptedWritesAreRemovedOnTheNextStart() throws {
