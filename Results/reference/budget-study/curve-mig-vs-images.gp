@@ -36,7 +36,6 @@ set xlabel "images seen"
 set ylabel "mig"
 set grid
 set key below
-set offsets 0, graph 0.03, graph 0.05, 0
-set yrange [0:*]
+set offsets 0, graph 0.03, graph 0.05, graph 0.05
 set xrange [0:*]
 plot 'curve-mig-vs-images.0.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae batch_size=32 learning_rate=0.001", 'curve-mig-vs-images.1.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae batch_size=64 learning_rate=0.0005", 'curve-mig-vs-images.2.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-gvae batch_size=64 learning_rate=0.001", 'curve-mig-vs-images.3.dat' using 1:2:3 with yerrorlines lw 2 title "kind=ada-ml-vae batch_size=64 learning_rate=0.001", 'curve-mig-vs-images.4.dat' using 1:2:3 with yerrorlines lw 2 title "kind=annealed-vae batch_size=64 learning_rate=0.001", 'curve-mig-vs-images.5.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae batch_size=64 learning_rate=0.0005", 'curve-mig-vs-images.6.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-tcvae batch_size=64 learning_rate=0.001", 'curve-mig-vs-images.7.dat' using 1:2:3 with yerrorlines lw 2 title "kind=beta-vae batch_size=64 learning_rate=0.001", 'curve-mig-vs-images.8.dat' using 1:2:3 with yerrorlines lw 2 title "kind=dip-vae-1 batch_size=64 learning_rate=0.001", 'curve-mig-vs-images.9.dat' using 1:2:3 with yerrorlines lw 2 title "kind=dip-vae-2 batch_size=64 learning_rate=0.001", 'curve-mig-vs-images.10.dat' using 1:2:3 with yerrorlines lw 2 title "kind=factor-vae batch_size=64 learning_rate=0.001"
