@@ -240,14 +240,36 @@ public struct ImageFolder: LabeledDataset, MaskedDataset {
             return
         }
         let path = (directory as NSString).appendingPathComponent(files[index])
+        let image: RasterImage
         do {
-            var image = try PNGFile.read(path)
-            if let resize { image = ImageFolder.cropAndResize(image, to: resize) }
-            precondition(image.width == w && image.height == h, "\(path) changed size since the folder was opened")
-            ImageFolder.converted(image, channels: c).withUnsafeBufferPointer { write($0, base: 0) }
+            image = try PNGFile.read(path)
+        } catch ImageIOError.unreadable(_, let reason) {
+            ImageFolder.stop(DataError(path, "became unreadable after the folder was opened (\(reason))"))
         } catch {
-            preconditionFailure("\(path) became unreadable after the folder was opened: \(error)")
+            ImageFolder.stop(DataError(path, "became unreadable after the folder was opened (\(error))"))
         }
+        let sized = resize.map { ImageFolder.cropAndResize(image, to: $0) } ?? image
+        guard sized.width == w && sized.height == h else {
+            ImageFolder.stop(DataError(path, "is \(sized.width)×\(sized.height) now, \(w)×\(h) when the folder was opened"))
+        }
+        ImageFolder.converted(sized, channels: c).withUnsafeBufferPointer { write($0, base: 0) }
+    }
+
+    /// What a folder read lazily does when one of its files is changed or removed under a
+    /// running command (`render` cannot throw): prints ``stopMessage(_:)`` and exits with status
+    /// 65 (`EX_DATAERR`), instead of a crash. Every file Untangle writes is written atomically, so
+    /// the run's checkpoints and finished results stay as they were; training resumes from the
+    /// newest checkpoint once the folder is whole again.
+    static func stop(_ error: DataError) -> Never {
+        FileHandle.standardError.write(Data((stopMessage(error) + "\n").utf8))
+        exit(65)
+    }
+
+    /// `Error: PATH: PROBLEM`, and how to go on.
+    static func stopMessage(_ error: DataError) -> String {
+        "Error: \(error) — the image folder changed while it was being read; nothing finished was lost."
+            + " Restore the file, then rerun (a training run continues from its newest checkpoint with"
+            + " --resume); a folder that has really changed is a new data set: train a new run on it."
     }
 
     /// `image`'s bytes with `channels` channels (grey replicated to RGB).

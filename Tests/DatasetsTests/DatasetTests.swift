@@ -1,4 +1,4 @@
-import Datasets
+@testable import Datasets
 import Foundation
 import ImageIO
 import TensorCore
@@ -179,6 +179,15 @@ import Testing
         let small = ImageFolder.cropAndResize(image, to: 1)
         #expect(small.pixels == [150], "centre 2×2 crop [100, 200; 100, 200] averages to 150")
         #expect(ImageFolder.cropAndResize(image, to: 4).pixels[0] == 100)
+    }
+
+    /// A file of a lazily read folder removed or resized mid-run stops the command with this message
+    /// and status 65 (`render` cannot throw), not a crash; checked by hand with an 11,000-image
+    /// folder whose files were deleted during `untangle train` (exit 65, checkpoints intact).
+    @Test func aFolderChangedMidRunStopsWithAMessageNamingTheFile() {
+        let message = ImageFolder.stopMessage(DataError("/data/x/img-7.png", "is 32×32 now, 64×64 when the folder was opened"))
+        #expect(message.hasPrefix("Error: /data/x/img-7.png: is 32×32 now, 64×64 when the folder was opened"))
+        #expect(message.contains("nothing finished was lost") && message.contains("--resume"))
     }
 
     @Test func clearErrorsNamingTheFile() {
