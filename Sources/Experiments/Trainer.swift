@@ -96,8 +96,11 @@ public final class Trainer {
             guard let grid = dataset as? any GroundTruthDataset else {
                 throw ConfigError("model.kind", "\(config.objective.kind.rawValue) trains on pairs of images that share all but some factors, but \(config.dataset) has no factor grid to draw pairs from (use dsprites, dsprites:FILE.npz or lesions)")
             }
+            if grid.variableFactors.isEmpty {
+                throw ConfigError("model.kind", "\(config.objective.kind.rawValue) trains on pairs that differ in some factor, but no factor of \(config.dataset) has more than one class")
+            }
             if case .fixed(let k) = config.changedFactors, k > grid.variableFactors.count {
-                throw ConfigError("model.changed_factors", "\(k) factors cannot differ: \(config.dataset) has \(grid.variableFactors.count) factors with more than one class")
+                throw ConfigError("model.changed_factors", "\(k) factors cannot differ: \(config.dataset) has \(grid.variableFactors.count) factor\(grid.variableFactors.count == 1 ? "" : "s") with more than one class")
             }
         }
         if config.evalEvery > 0 && !(dataset is any GroundTruthDataset) {

@@ -85,6 +85,27 @@ import Testing
         #expect(UnfinishedRun.resultsRoot(ofRun: "/exp/r", workingDirectory: cwd) == "/")
     }
 
+    /// A weakly supervised objective on a factor grid where pairs cannot differ as asked is refused
+    /// when the trainer opens the data, naming the key (it was a precondition crash when no factor
+    /// had a second class).
+    @Test func pairObjectivesOnAGridWithoutEnoughVaryingFactorsAreRefused() throws {
+        struct Flat: GroundTruthDataset {
+            let factors: [Factor]
+            var name: String { "flat" }
+            var imageShape: [Int] { [1, 4, 4] }
+            var count: Int { gridSize }
+            func render(_ index: Int, into out: UnsafeMutablePointer<Float>) { out.update(repeating: 0, count: 16) }
+        }
+        let config = { (extra: String) in try ExperimentConfig.load(path: writeConfig(tinyConfig(kind: "ada-gvae").replacingOccurrences(of: "latents = 3", with: "latents = 3\n" + extra), in: dir, name: "\(UUID()).toml")) }
+        let none = Flat(factors: [Factor(name: "a", values: [0]), Factor(name: "b", values: [1])])
+        expectConfigError("model.kind", "no factor of") { _ = try Trainer(config: config(""), resultsRoot: dir + "/flat", dataset: none) }
+        let one = Flat(factors: [Factor(name: "a", values: [0, 1]), Factor(name: "b", values: [1])])
+        expectConfigError("model.changed_factors", "2 factors cannot differ", "has 1 factor with more than one class") {
+            _ = try Trainer(config: config("changed_factors = 2"), resultsRoot: dir + "/flat", dataset: one)
+        }
+        #expect(throws: Never.self) { _ = try Trainer(config: config("changed_factors = 1"), resultsRoot: dir + "/flat", dataset: one) }
+    }
+
     @Test func leftoversOfInterruptedWritesAreRemovedOnTheNextStart() throws {
         let t = try trainer(tinyConfig(), root: dir + "/leftovers")
         #expect(try t.train(stopAfter: 12) == nil)
