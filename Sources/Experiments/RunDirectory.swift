@@ -36,13 +36,13 @@ public struct RunDirectory: Sendable {
 
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
     public var configPath: String { file("config.toml") }
-    public var runInfoPath: String { file("run.json") }
+    public var runInfoPath: String { file(RunInfo.fileName) }
 
     /// The untangle version that started this run (`run.json`'s `untangle_version`): today's when
-    /// the run has not started yet, `"0"` for a run.json without one.
+    /// the run has not started yet, `"0"` for a run.json without one (or a damaged one).
     public var writtenByVersion: String {
-        guard let data = try? BoundedFile.readIfPresent(runInfoPath, limit: BoundedFile.Limit.record) else { return untangleVersion }
-        return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["untangle_version"] as? String ?? "0"
+        guard FileManager.default.fileExists(atPath: runInfoPath) else { return untangleVersion }
+        return RunInfo.read(runInfoPath)?.untangleVersion ?? "0"
     }
     public var logPath: String { file("log.csv") }
     public var checkpointsPath: String { file("checkpoints") }

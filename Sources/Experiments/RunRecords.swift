@@ -25,6 +25,39 @@ struct StagesRecord: Codable, Equatable {
     func write(to path: String) throws { try writeRecord(self, to: path) }
 }
 
+/// `RUN/run.json`: which run this is and what made it, written once when the directory is created.
+/// `executable` and `executable_sha256` (the exact build, also for a copied binary) exist since
+/// 2026-12-04; `untangle_version` and `blas` may be missing from older files; all still read.
+struct RunInfo: Codable, Equatable {
+    /// The file's name in a run directory.
+    static let fileName = "run.json"
+
+    let runID: String
+    let experiment: String
+    let seed: Int
+    let threads: Int
+    /// `git rev-parse HEAD` of the build, `+dirty` with uncommitted changes, or `unknown`.
+    let gitCommit: String
+    let untangleVersion: String?
+    let executable: String?
+    let executableSHA256: String?
+    /// ISO 8601, UTC.
+    let started: String
+    /// ``BLAS/configuration`` of the machine that trained it.
+    let blas: String?
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", experiment, seed, threads, gitCommit = "git_commit", untangleVersion = "untangle_version"
+        case executable, executableSHA256 = "executable_sha256", started, blas
+    }
+
+    /// The record at `path`; `nil` when the file is absent or is not such a record.
+    static func read(_ path: String) -> RunInfo? { readRecord(path) }
+
+    /// Writes the record atomically (sorted keys).
+    func write(to path: String) throws { try writeRecord(self, to: path) }
+}
+
 /// `RUN/failed.json`: the last attempt at the run stopped with an error — in which stage, what it
 /// said, when and on which host. Removed when the next attempt starts.
 struct FailureRecord: Codable, Equatable {

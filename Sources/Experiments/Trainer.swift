@@ -241,13 +241,10 @@ public final class Trainer {
     private func createDirectory() throws {
         try FileManager.default.createDirectory(atPath: run.checkpointsPath, withIntermediateDirectories: true)
         try AtomicFile.write(config.resolvedTOML, to: run.configPath)
-        let info: [String: Any] = [
-            "run_id": config.runID, "experiment": config.name, "seed": Int(config.seed), "threads": config.threads,
-            "git_commit": RunDirectory.gitCommit(), "untangle_version": untangleVersion,
-            "executable": RunDirectory.executablePath ?? "unknown", "executable_sha256": RunDirectory.executableSHA256 ?? "unknown",
-            "started": ISO8601DateFormatter().string(from: Date()), "blas": BLAS.configuration,
-        ]
-        try writeJSON(info, to: run.runInfoPath)
+        try RunInfo(runID: config.runID, experiment: config.name, seed: Int(config.seed), threads: config.threads,
+                    gitCommit: RunDirectory.gitCommit(), untangleVersion: untangleVersion,
+                    executable: RunDirectory.executablePath ?? "unknown", executableSHA256: RunDirectory.executableSHA256 ?? "unknown",
+                    started: ISO8601DateFormatter().string(from: Date()), blas: BLAS.configuration).write(to: run.runInfoPath)
         try AtomicFile.write(logHeader + "\n", to: run.logPath)
     }
 
