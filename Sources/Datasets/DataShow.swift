@@ -21,6 +21,11 @@ public enum DataShow {
     public static func run(_ dataset: any ImageDataset, count: Int, seed: UInt64, columns: Int = 8,
                            outputDirectory: String) throws -> Output {
         precondition(count > 0, "DataShow: count must be positive")
+        // The samples, the grid and one PNG each: at least twice the images' floats.
+        let imageBytes = (dataset.imageShape.checkedProduct ?? Int.max / 8) * MemoryLayout<Float>.size
+        if let excess = MemoryBudget.excess([count, 2, imageBytes].checkedProduct ?? Int.max) {
+            throw DataError("--count \(count)", "holding them \(excess)")
+        }
         var rng = RandomGenerator(seed: seed)
         let grid = dataset as? any GroundTruthDataset
         let indices: [Int]

@@ -48,6 +48,9 @@ extension TrainedRun {
     public func evaluate(_ metrics: [Metric], trainCount: Int = 10_000, evalCount: Int = 5_000, batchSize: Int = 64,
                          seed: UInt64 = 0, meter: WorkMeter? = nil,
                          progress: (String) -> Void = { _ in }) throws -> (values: [(String, Double)], seconds: [(String, Double)]) {
+        try CountLimit.require("--train", trainCount, bytesEach: samplePointBytes)
+        try CountLimit.require("--eval", evalCount, bytesEach: samplePointBytes)
+        try CountLimit.require("--batch", batchSize, bytesEach: 2 * imageBytes) // a batch of image pairs
         if !(dataset is any GroundTruthDataset), let factors = annotationFactors {
             return try evaluateOnAnnotations(metrics, factors: factors, seed: seed, meter: meter, progress: progress)
         }
@@ -183,6 +186,7 @@ extension TrainedRun {
     /// Writes `mi_matrix.csv` (factors or annotations) and `factors.json` into the run directory.
     /// `meter` counts the images encoded.
     public func probe(renames: [Int: String] = [:], points: Int = 10_000, seed: UInt64 = 0, meter: WorkMeter? = nil) throws -> [LatentName] {
+        try CountLimit.require("--points", points, bytesEach: samplePointBytes)
         let kl = klPerLatent()
         var names: [LatentName]
         if let factors = annotationFactors {

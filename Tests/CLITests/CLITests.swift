@@ -141,6 +141,13 @@ extension CLI {
         #expect(samples.count == 6 && samples.allSatisfy { $0.contains("size=") && $0.contains("label=") })
     }
 
+    /// A count whose images exceed the memory budget is refused at once (it used to allocate until
+    /// the machine swapped).
+    @Test func aCountBeyondTheMemoryBudgetIsRefused() throws {
+        let (status, output) = try CLI.run(["data", "show", "lesions", "--count", "1000000000000"])
+        #expect(status != 0 && output.contains("--count 1000000000000: holding them needs") && output.contains("memory budget"), "\(output)")
+    }
+
     @Test func unknownDatasetFailsWithAMessage() throws {
         let (status, output) = try CLI.run(["data", "show", "mnist"])
         #expect(status != 0)

@@ -106,6 +106,25 @@ import Testing
         #expect(throws: Never.self) { _ = try Trainer(config: config("changed_factors = 1"), resultsRoot: dir + "/flat", dataset: one) }
     }
 
+    /// Counts given on the command line are checked against the memory budget before anything is
+    /// allocated (`evaluate --batch 1000000000` aborted on a failed allocation; `--points`, `--count`,
+    /// `--steps`, `--train` grew until the machine swapped); counts that fit still run.
+    @Test func countsBeyondTheMemoryBudgetAreRefusedNamingTheOption() throws {
+        let t = try trainer(tinyConfig(steps: 6), root: dir + "/counts")
+        #expect(try t.train() != nil)
+        let trained = try TrainedRun(path: t.run.path)
+        let huge = 1 << 40
+        expectConfigError("--points \(huge)", "memory budget") { _ = try trained.probe(points: huge) }
+        expectConfigError("--train \(huge)", "memory budget") { _ = try trained.evaluate([], trainCount: huge) }
+        expectConfigError("--eval \(huge)", "memory budget") { _ = try trained.evaluate([], evalCount: huge) }
+        expectConfigError("--batch \(huge)", "memory budget") { _ = try trained.evaluate([], batchSize: huge) }
+        expectConfigError("--count \(huge)", "memory budget") { _ = try trained.writeReconstructions(count: huge) }
+        expectConfigError("--steps \(huge)", "memory budget") { _ = try trained.writeTraversals(steps: huge) }
+        expectConfigError("--train \(huge)", "memory budget") { _ = try trained.classify(trainCount: huge) }
+        expectConfigError("--count \(Int.max)", "memory budget") { _ = try trained.writeReconstructions(count: Int.max) } // overflow
+        #expect(throws: Never.self) { _ = try trained.writeReconstructions(count: 3) }
+    }
+
     @Test func leftoversOfInterruptedWritesAreRemovedOnTheNextStart() throws {
         let t = try trainer(tinyConfig(), root: dir + "/leftovers")
         #expect(try t.train(stopAfter: 12) == nil)

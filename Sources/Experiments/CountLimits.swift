@@ -1,0 +1,29 @@
+import Datasets
+import Foundation
+import TensorCore
+
+/// Counts a user asks for on the command line (`--points`, `--count`, `--steps`, `--train`,
+/// `--batch`) checked against ``MemoryBudget`` before anything is allocated, with the bytes each
+/// item needs at the least: `--points 1000000000` is an error naming the option and the sizes, not
+/// an allocation that grows until the machine swaps (or, for `--batch`, aborts).
+enum CountLimit {
+    /// Throws a `ConfigError` naming `option` and `count` when `count × bytesEach` exceeds the
+    /// memory budget (or overflows).
+    static func require(_ option: String, _ count: Int, bytesEach: Int) throws {
+        if let excess = MemoryBudget.excess([count, bytesEach].checkedProduct ?? Int.max) {
+            throw ConfigError("\(option) \(count)", "holding them \(excess)")
+        }
+    }
+}
+
+extension TrainedRun {
+    /// Bytes of one of the run's images as the model sees it: `C·H·W` floats.
+    var imageBytes: Int { (dataset.imageShape.checkedProduct ?? Int.max / 8) * MemoryLayout<Float>.size }
+
+    /// Bytes one point of an encoded sample holds at the least: its code (`Z` floats) and its factor
+    /// classes (`F` integers: the grid's factors or the folder's annotations), each an array with its header.
+    var samplePointBytes: Int {
+        let factorCount = (dataset as? any GroundTruthDataset)?.factors.count ?? annotationFactors?.count ?? 0
+        return 64 + config.latentCount * MemoryLayout<Float>.size + factorCount * MemoryLayout<Int>.size
+    }
+}
