@@ -62,6 +62,10 @@ public enum BoundedFile {
             throw FileReadError(path: path, problem: "cannot read: \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
+        var opened = stat()
+        guard fstat(descriptor, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG else {
+            throw FileReadError(path: path, problem: "changed into something other than a regular file while being opened")
+        }
         var data = Data(count: size + 1)
         var filled = 0
         while true {
