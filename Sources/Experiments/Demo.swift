@@ -45,7 +45,7 @@ public enum Demo {
             }
         }
         if let metrics {
-            say(String(format: "held-out: reconstruction %.2f nats, KL %.2f nats, %d active latents", metrics.reconstruction, metrics.kl, metrics.activeUnits))
+            say(String(format: "on a fresh draw of images: reconstruction %.2f nats, KL %.2f nats, %d active latents", metrics.reconstruction, metrics.kl, metrics.activeUnits))
         }
         say("\n2/3 naming the latents by their mutual information with the ground-truth factors")
         let trained = try TrainedRun(path: trainer.run.path)

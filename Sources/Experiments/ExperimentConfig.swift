@@ -38,7 +38,7 @@ import TensorCore
 /// eval_points = 2000           # ground-truth points each curve evaluation encodes
 ///
 /// [evaluation]
-/// held_out = 1024              # held-out images for the final ELBO in metrics.json
+/// held_out = 1024              # images of the final ELBO's fresh draw in metrics.json (no train/test split)
 /// ```
 /// Every key is optional except `experiment.name`; unknown keys are errors. These keys
 /// define the run (its id); the stage settings (`evaluation.metrics`, `[explanation]`),
@@ -72,7 +72,9 @@ public struct ExperimentConfig: Equatable, Sendable {
     public var discriminatorLearningRate: Float = 1e-4, discriminatorBeta1: Float = 0.5, discriminatorBeta2: Float = 0.9
     /// `training.eval_every` (0: no learning curve) and `training.eval_points`, see ``LearningCurve``.
     public var evalEvery: Int = 0, evalPoints: Int = 2000
-    /// `evaluation.held_out`: images for the final held-out ELBO.
+    /// `evaluation.held_out`: images of the final ELBO's draw — a fresh sample of the same data with
+    /// its own seeded stream. Like disentanglement_lib, Untangle has no train/test split of the
+    /// images, so the draw is not disjoint from training (on a small folder it is the training images).
     public var heldOut: Int = 1024
 
     /// Defaults with the given experiment name.

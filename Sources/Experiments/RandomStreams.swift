@@ -7,6 +7,9 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     /// The training batches and noise (forked from the run's seed).
     case training = 1
     /// The held-out images of `metrics.json`, reconstructions, traversal bases, KL per latent.
+    /// "Held-out" throughout Untangle means drawn from this stream, apart from training's draws —
+    /// not excluded from training: like disentanglement_lib, the images have no train/test split
+    /// (the classifiers' split below is a real one).
     case heldOut = 0xE7A1
     /// The classifiers' train/test split.
     case classificationSplit = 0xC1A5

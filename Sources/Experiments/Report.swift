@@ -111,7 +111,7 @@ extension TrainedRun {
         </style></head><body>
         <h1>\(escape(config.name)) <small>run \(config.runID)</small></h1>
         <p>\(escape(config.description)) — model \(config.objective.kind.rawValue), data \(escape(config.dataset)), \(config.steps) steps, seed \(config.seed).</p>
-        <h2>Held-out ELBO (metrics.json)</h2>
+        <h2>ELBO on a fresh draw of the data (metrics.json; drawn apart from training, not a disjoint test set)</h2>
         \(metricsTable)
         <h2>Disentanglement (evaluation.json)</h2>
         \(evaluationTable)

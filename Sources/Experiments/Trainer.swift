@@ -34,7 +34,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     }
 }
 
-/// The held-out evaluation written to `metrics.json`.
+/// The final evaluation written to `metrics.json`: ELBO parts on a fresh seeded draw of the data
+/// (`evaluation.held_out` images; drawn apart from training, not disjoint from it).
 public struct HeldOutMetrics: Equatable, Sendable {
     public var step: Int, heldOut: Int
     /// Batch means in nats: reconstruction, total KL, the objective's extra term and total loss.
@@ -397,7 +398,8 @@ public final class Trainer {
         trainCPUSeconds = metadata["train_cpu_seconds"].flatMap(Double.init) ?? 0
     }
 
-    /// ELBO parts on `evaluation.held_out` images drawn from a stream separate from training.
+    /// ELBO parts on `evaluation.held_out` images drawn from a stream separate from training — a
+    /// fresh draw of the same data, not a disjoint held-out set (there is no train/test split).
     public func evaluateHeldOut() -> HeldOutMetrics {
         var heldOutRNG = RandomStream.heldOut.generator(seed: config.seed)
         var sums = [Double](repeating: 0, count: 3 + config.latentCount)

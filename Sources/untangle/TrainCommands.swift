@@ -46,7 +46,7 @@ struct Train: ParsableCommand {
             throw ExitCode(RunCommandExit.busy)
         }
         guard let metrics = result else { return }
-        print(String(format: "held-out (%d images): reconstruction %.2f nats, KL %.2f nats, ELBO %.2f, active units %d",
+        print(String(format: "fresh draw of %d images (own seed, same data as training): reconstruction %.2f nats, KL %.2f nats, ELBO %.2f, active units %d",
                      metrics.heldOut, metrics.reconstruction, metrics.kl, metrics.elbo, metrics.activeUnits))
         print("wrote \(trainer.run.metricsPath)")
     }

@@ -177,7 +177,7 @@ extension CLI {
         """.write(toFile: config, atomically: true, encoding: .utf8)
         let (status, output) = try CLI.run(["train", "--config", config, "--steps", "12", "--set", "model.beta=2", "--results", dir])
         #expect(status == 0, "\(output)")
-        #expect(output.contains("held-out (16 images)") && output.contains("step 12/12"))
+        #expect(output.contains("fresh draw of 16 images") && output.contains("step 12/12"))
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir + "/cli")
         #expect(runs.count == 1)
         let run = dir + "/cli/" + runs[0]
