@@ -56,7 +56,7 @@ public enum DataShow {
         let masksDirectory = masked.map { _ in (outputDirectory as NSString).appendingPathComponent("\(name)-sample-masks") }
         if let masksDirectory {
             try? FileManager.default.removeItem(atPath: masksDirectory)
-            try FileManager.default.createDirectory(atPath: masksDirectory, withIntermediateDirectories: true)
+            try AtomicFile.createDirectory(masksDirectory)
         }
         var csv = [(["file"] + (grid?.factors.map(\.name) ?? []) + (hasLabels ? ["label"] : []) + (masked == nil ? [] : ["mask"])).joined(separator: ",")]
         report += "\n" + pad("#", 5) + pad("grid", 10) + pad("index", 9)

@@ -174,7 +174,7 @@ extension TrainedRun {
         try AtomicFile.write(rows.joined(separator: "\n") + "\n", to: directory + "/scores.csv")
         // The raw attributions, for one's own analysis: one .npy per model and method, rows in `indices.npy` order.
         let raw = directory + "/attributions"
-        try FileManager.default.createDirectory(atPath: raw, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(raw)
         try NPYArray(int64: indices.map(Int64.init), shape: [indices.count]).write(to: raw + "/indices.npy")
         for (key, a) in maps { try NPYArray(float32: a.scalars, shape: a.shape).write(to: raw + "/" + key.replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: ":", with: "-") + ".npy") }
         try AtomicFile.write(try JSONEncoder.sorted.encode(check) + Data("\n".utf8), to: directory + "/" + FactorRuleCheck.fileName)

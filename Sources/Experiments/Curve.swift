@@ -141,7 +141,7 @@ public enum LearningCurve {
     /// Writes the sample's codes at `step` (and, the first time, its factors) under `RUN/curve/`.
     static func saveCodes(_ sample: CodeSample, step: Int, run: RunDirectory) throws {
         let directory = (run.path as NSString).appendingPathComponent(codesDirectory)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let codes = sample.trainCodes + sample.evalCodes, factors = sample.trainFactors + sample.evalFactors
         let factorsPath = directory + "/factors.npy"
         if !FileManager.default.fileExists(atPath: factorsPath) {

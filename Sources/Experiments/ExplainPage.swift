@@ -57,7 +57,7 @@ extension TrainedRun {
         guard index >= 0 && index < data.count else { throw ConfigError("--image \(index)", "out of range 0..<\(data.count)") }
         let e = try explanation(of: data.images([index]), index: index, seed: seed)
         let directory = run.file("explanations/image-\(index)")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         var figures: [String] = []
         func png(_ tensor: Tensor, _ name: String) throws -> String {
             try PNGFile.write(RasterImage(tensor: tensor), to: directory + "/" + name)

@@ -65,7 +65,7 @@ extension TrainedRun {
             }
             progress("encoded \(min(n, start + 512)) of \(n) images")
         }
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(output)
         func path(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
         var files = ["codes.npy", "indices.npy"]
         try NPYArray(float32: codes, shape: [n, 2, z]).write(to: path("codes.npy"))

@@ -65,7 +65,7 @@ public struct RunPipeline {
     /// Runs the missing stages; `log` receives one line per stage. A failure is recorded in
     /// `failed.json` (removed by the next attempt) and rethrown.
     public func execute(log: @escaping (String) -> Void = { _ in }) throws {
-        try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(run.path)
         let lock = try run.lock()
         defer { lock.release() }
         if isDone {

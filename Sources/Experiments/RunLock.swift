@@ -23,7 +23,7 @@ extension RunDirectory {
     /// interrupted write left behind. Every command that writes into a run directory holds it.
     /// Throws ``RunBusy`` (naming the holder's pid and command) when another process holds it.
     public func lock() throws -> RunLock {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(path)
         let lock = RunLock(path: file(".lock"))
         switch lock.acquire() {
         case .acquired: break

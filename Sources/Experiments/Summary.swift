@@ -189,7 +189,7 @@ public struct ExperimentSummary {
     public func write(output: String? = nil, figures: Bool = true, metrics patterns: [String]? = nil) throws -> [String] {
         let plotted = try plottedMetrics(patterns)
         let out = output ?? (directory as NSString).appendingPathComponent("summary")
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(out)
         var written: [String] = []
         for (name, text) in [("runs.csv", runsCSV), ("aggregate.csv", aggregateCSV)] {
             let path = (out as NSString).appendingPathComponent(name)

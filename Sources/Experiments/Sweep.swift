@@ -68,7 +68,7 @@ public struct SweepExecutor {
     public func snapshot() throws -> String {
         let data = try BoundedFile.read(plan.source, limit: BoundedFile.Limit.config, as: ConfigError.init)
         let directory = (experimentDirectory as NSString).appendingPathComponent("sweeps")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let stem = (plan.source as NSString).lastPathComponent.replacingOccurrences(of: ".toml", with: "")
         let path = (directory as NSString).appendingPathComponent("\(stem)-\(shortHash(data)).toml")
         if !FileManager.default.fileExists(atPath: path) { try AtomicFile.write(data, to: path) }
@@ -105,7 +105,7 @@ public struct SweepExecutor {
         let rows = try table()
         let snapshot = try snapshot()
         let logs = (experimentDirectory as NSString).appendingPathComponent("logs")
-        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(logs)
         var outcome = Outcome()
         var queue: [(point: SweepPoint, pipeline: RunPipeline)] = []
         for r in rows {
@@ -232,7 +232,7 @@ public struct SweepExecutor {
             return nil
         }
         let directory = (experimentDirectory as NSString).appendingPathComponent("slurm")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let path = (directory as NSString).appendingPathComponent("sweep-\(stamp).sbatch")
         try AtomicFile.write(script, to: path)

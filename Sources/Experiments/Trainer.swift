@@ -240,7 +240,7 @@ public final class Trainer {
     }
 
     private func createDirectory() throws {
-        try FileManager.default.createDirectory(atPath: run.checkpointsPath, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(run.checkpointsPath)
         try AtomicFile.write(config.resolvedTOML, to: run.configPath)
         try RunInfo(runID: config.runID, experiment: config.name, seed: Int(config.seed), threads: config.threads,
                     gitCommit: RunDirectory.gitCommit(), untangleVersion: untangleVersion,

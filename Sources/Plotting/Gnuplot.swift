@@ -49,7 +49,7 @@ public enum Gnuplot {
         guard let gnuplot, FileManager.default.isExecutableFile(atPath: gnuplot) else { throw PlotError.gnuplotMissing }
         let url = URL(fileURLWithPath: output)
         let directory = url.deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let stem = url.deletingPathExtension().lastPathComponent
         for (name, contents) in data { try AtomicFile.write(contents, to: (directory as NSString).appendingPathComponent(name)) }
         let scriptPath = (directory as NSString).appendingPathComponent("\(stem).gp")

@@ -12,15 +12,22 @@ public enum AtomicFile {
     /// Writes `data` to a temporary sibling of `path`, flushes it to disk, then renames it
     /// over `path`. On failure (e.g. a full disk) the temporary file is removed, `path`
     /// keeps its previous contents, and the error names the file.
+    ///
+    /// Only a regular file (or a symbolic link, which is replaced, never followed) is replaced: a
+    /// device, FIFO, socket or folder at `path` is an error — renaming over `/dev/null` as root
+    /// would put a plain file in its place.
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw FileWriteError(path: path, reason: "cannot create its folder: \(error.localizedDescription)")
+        var existing = stat()
+        if lstat(path, &existing) == 0 {
+            let type = existing.st_mode & S_IFMT
+            guard type == S_IFREG || type == S_IFLNK else {
+                throw FileWriteError(path: path, reason: "is \(type == S_IFDIR ? "a folder" : "a device, pipe or socket"), not a file to replace (choose another output path)")
+            }
         }
+        try createDirectory(directory.path, for: path)
         // POSIX calls, so that the error says what the system said (ENOSPC, EROFS, EFBIG, EACCES).
         func fail(_ what: String) -> FileWriteError {
             let reason = "\(what): \(String(cString: strerror(errno)))"
@@ -37,6 +44,24 @@ public enum AtomicFile {
 }
 
 extension AtomicFile {
+    /// Creates the folder `path` and its parents (`mkdir -p`) with POSIX calls, so that an error
+    /// says which component failed and why — a file in the way, no permission, a full disk —
+    /// instead of Foundation's `NSCocoaErrorDomain` text. The error names `file` (default: `path`).
+    public static func createDirectory(_ path: String, for file: String? = nil) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") where !part.isEmpty {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            if mkdir(prefix, 0o777) == 0 { continue }
+            let code = errno
+            var info = stat()
+            if stat(prefix, &info) == 0 {
+                if (info.st_mode & S_IFMT) == S_IFDIR { continue }
+                throw FileWriteError(path: file ?? path, reason: "cannot create the folder: \(prefix) exists and is not a folder")
+            }
+            throw FileWriteError(path: file ?? path, reason: "cannot create the folder \(prefix): \(String(cString: strerror(code)))")
+        }
+    }
+
     /// Writes all of `data` to `descriptor`, resuming short writes and retrying on EINTR; false
     /// (with `errno` set) when a write fails.
     static func writeAll(_ data: Data, to descriptor: Int32) -> Bool {
