@@ -4,17 +4,11 @@ import Testing
 
 /// `AtomicFile`: what it refuses to replace, and folder creation that says which component failed.
 struct AtomicFileTests {
-    func scratch() throws -> String {
-        let path = NSTemporaryDirectory() + "atomic-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// A FIFO (standing in for `/dev/null`, which a rename as root replaced with a plain file) or a
     /// folder at the target is refused and left as it was; a regular file and a symbolic link are
     /// replaced (the link itself, never its target).
     @Test func onlyRegularFilesAndLinksAreReplaced() throws {
-        let dir = try scratch(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("atomic"); defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(mkfifo(dir + "/pipe", 0o600) == 0)
         #expect(throws: FileWriteError(path: dir + "/pipe", reason: "is a device, pipe or socket, not a file to replace (choose another output path)")) {
             try AtomicFile.write("x", to: dir + "/pipe")
@@ -35,7 +29,7 @@ struct AtomicFileTests {
 
     /// `mkdir -p` that names the component in the way instead of Foundation's NSCocoaErrorDomain text.
     @Test func createDirectoryNamesTheComponentInTheWay() throws {
-        let dir = try scratch(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("atomic"); defer { try? FileManager.default.removeItem(atPath: dir) }
         try AtomicFile.createDirectory(dir + "/a/b/c")
         try AtomicFile.createDirectory(dir + "/a/b/c") // exists: fine
         try AtomicFile.createDirectory(dir + "/a/./b//c/")

@@ -5,15 +5,8 @@ import Testing
 /// `BoundedFile`: whole-file reads that refuse what is not a regular file or is too large,
 /// before allocating, with the file named.
 struct BoundedFileTests {
-    /// A fresh directory for one test.
-    func scratch() throws -> String {
-        let path = NSTemporaryDirectory() + "bounded-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     @Test func readsAFileWholeAtAndBelowTheLimit() throws {
-        let dir = try scratch(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("bounded"); defer { try? FileManager.default.removeItem(atPath: dir) }
         let bytes = Data((0..<5000).map { UInt8($0 % 251) })
         try bytes.write(to: URL(fileURLWithPath: dir + "/a.bin"))
         #expect(try BoundedFile.read(dir + "/a.bin", limit: 5000) == bytes)
@@ -23,7 +16,7 @@ struct BoundedFileTests {
     }
 
     @Test func refusesAFileAboveTheLimitNamingItsSize() throws {
-        let dir = try scratch(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("bounded"); defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data(count: 3 << 20).write(to: URL(fileURLWithPath: dir + "/big.toml"))
         #expect(throws: FileReadError(path: dir + "/big.toml",
                                       problem: "is 3.0 MiB, more than the 1.0 MiB allowed for this kind of file (wrong file?)")) {
@@ -32,7 +25,7 @@ struct BoundedFileTests {
     }
 
     @Test func missingFilesAreNilOrTheCallersMessage() throws {
-        let dir = try scratch(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("bounded"); defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try BoundedFile.readIfPresent(dir + "/none", limit: 10) == nil)
         #expect(try BoundedFile.readIfPresent(dir + "/none/deeper", limit: 10) == nil)
         #expect(throws: FileReadError(path: dir + "/none", problem: "no such config file")) {
@@ -42,7 +35,7 @@ struct BoundedFileTests {
     }
 
     @Test func refusesDirectoriesPipesAndDevicesWithoutBlocking() throws {
-        let dir = try scratch(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("bounded"); defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(throws: FileReadError(path: dir, problem: "is a directory, not a file to read")) {
             try BoundedFile.read(dir, limit: 1 << 20)
         }
@@ -56,7 +49,7 @@ struct BoundedFileTests {
 
     @Test func theCallersErrorTypeCarriesThePathAndProblem() throws {
         struct Mine: Error, Equatable { var path: String, problem: String }
-        let dir = try scratch(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratchDirectory("bounded"); defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data(count: 11).write(to: URL(fileURLWithPath: dir + "/x"))
         #expect(throws: Mine(path: dir + "/x", problem: "is 11 bytes, more than the 10 bytes allowed for this kind of file (wrong file?)")) {
             try BoundedFile.read(dir + "/x", limit: 10, as: Mine.init)
