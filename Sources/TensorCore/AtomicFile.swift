@@ -80,9 +80,15 @@ extension AtomicFile {
     /// a write fails part-way (a full disk), the file is cut back to its previous length, so a log
     /// never ends in half a row. The error names the file and what the system said.
     public static func append(_ data: Data, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        // O_NONBLOCK and the check after: a FIFO put in the file's place fails at once instead of
+        // blocking until a reader comes.
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FileWriteError(path: path, reason: "is not a regular file, not a file to append to")
+        }
         let start = lseek(descriptor, 0, SEEK_END)
         guard start >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
         let failure: String? = !writeAll(data, to: descriptor) ? "write failed: " + String(cString: strerror(errno))

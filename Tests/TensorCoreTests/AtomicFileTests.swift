@@ -25,6 +25,10 @@ struct AtomicFileTests {
         #expect(try String(contentsOfFile: dir + "/file", encoding: .utf8) == "new", "the link's target is untouched")
         #expect(try String(contentsOfFile: dir + "/link", encoding: .utf8) == "via link")
         #expect(FileManager.default.temporaryWriters(in: dir).isEmpty)
+        // Appending to a FIFO (a log replaced by one) fails at once instead of waiting for a reader.
+        #expect(throws: FileWriteError.self) { try AtomicFile.append(Data("row\n".utf8), to: dir + "/pipe") }
+        try AtomicFile.append(Data("more".utf8), to: dir + "/file")
+        #expect(try String(contentsOfFile: dir + "/file", encoding: .utf8) == "newmore")
     }
 
     /// `mkdir -p` that names the component in the way instead of Foundation's NSCocoaErrorDomain text.
