@@ -160,7 +160,14 @@ public final class Trainer {
             }
         }
         if started && !overwrite, let last = run.checkpointSteps().last {
-            try restore(from: run.checkpointPath(step: last))
+            do {
+                try restore(from: run.checkpointPath(step: last))
+            } catch let error as Safetensors.FormatError {
+                // Never a silent fall-back to an older checkpoint (the user decides); say which is there.
+                guard let older = run.checkpointSteps().dropLast().last else { throw error }
+                throw Safetensors.FormatError(path: error.path, problem: error.problem
+                    + "; the checkpoint of step \(older) is also there: remove this one to resume from it")
+            }
             try truncateLog(after: last)
             try truncateCurve(after: last)
         } else {
