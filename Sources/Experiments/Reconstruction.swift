@@ -137,12 +137,13 @@ public struct UnfinishedRun: Error, CustomStringConvertible {
     public let run: RunDirectory, config: ExperimentConfig, newestCheckpoint: Int?
 
     public var description: String {
-        if run.isComplete && newestCheckpoint == nil {
+        if run.isComplete {
             // A finished run's record without its weights (a summary copied without
-            // model.safetensors, or the file deleted): training it again is the only way back.
+            // model.safetensors, or the file deleted): training it again is the way back.
             return "\(run.path): training finished (metrics.json is there) but its weights, model.safetensors, are missing"
                 + " (a record copied without them?). Train it again — the run id follows from the config, so"
                 + " `untangle train --config \(run.configPath)` trains it into Results/\(config.name)/\(config.runID)/"
+                + (newestCheckpoint.map { "; or pass --allow-unfinished to use its checkpoint of step \($0)" } ?? "")
         }
         let root = UnfinishedRun.resultsRoot(ofRun: run.path)
         var text = "\(run.path): training has not finished (no metrics.json; "

@@ -62,12 +62,19 @@ import Testing
         // A finished run's record without its weights says so (not "no metrics.json").
         #expect(try t.train(resume: true) != nil)
         try FileManager.default.removeItem(atPath: t.run.modelPath)
+        do {
+            _ = try TrainedRun(path: t.run.path)
+            Issue.record("a run without weights was opened")
+        } catch let error as UnfinishedRun {
+            #expect(error.description.contains("model.safetensors, are missing") && !error.description.contains("no metrics.json")
+                    && error.description.contains("--allow-unfinished to use its checkpoint of step 24"), "\(error)")
+        }
         try FileManager.default.removeItem(atPath: t.run.checkpointsPath)
         do {
             _ = try TrainedRun(path: t.run.path)
             Issue.record("a run without weights was opened")
         } catch let error as UnfinishedRun {
-            #expect(error.description.contains("model.safetensors, are missing") && !error.description.contains("no metrics.json"), "\(error)")
+            #expect(error.description.contains("model.safetensors, are missing") && !error.description.contains("--allow-unfinished"), "\(error)")
         }
     }
 
