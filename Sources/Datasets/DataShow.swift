@@ -22,8 +22,7 @@ public enum DataShow {
                            outputDirectory: String) throws -> Output {
         precondition(count > 0, "DataShow: count must be positive")
         // The samples, the grid and one PNG each: at least twice the images' floats.
-        let imageBytes = (dataset.imageShape.checkedProduct ?? Int.max / 8) * MemoryLayout<Float>.size
-        if let excess = MemoryBudget.excess([count, 2, imageBytes].checkedProduct ?? Int.max) {
+        if let excess = MemoryBudget.excess(count: count, copies: 2, bytesEach: dataset.imageBytes) {
             throw DataError("--count \(count)", "holding them \(excess)")
         }
         var rng = RandomGenerator(seed: seed)

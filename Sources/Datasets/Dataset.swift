@@ -126,6 +126,9 @@ extension ImageDataset {
 
     /// One image `[C, H, W]`.
     public func image(_ index: Int) -> Tensor { images([index]).reshaped(imageShape) }
+
+    /// Bytes of one image as the models see it, `C·H·W` floats (`Int.max` should that overflow).
+    public var imageBytes: Int { imageShape.checkedByteCount(elementSize: MemoryLayout<Float>.size) ?? Int.max }
 }
 
 extension GroundTruthDataset {

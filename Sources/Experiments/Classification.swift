@@ -230,8 +230,8 @@ extension TrainedRun {
     /// `meter` counts the long parts' work (images encoded, CNN steps) while they run.
     public func classify(labels column: String? = nil, trainCount: Int = 4000, testCount: Int = 1000, cnnSteps: Int = 1500,
                          seed: UInt64 = 0, meter: WorkMeter? = nil, progress: (String) -> Void = { _ in }) throws -> ClassifierBundle {
-        try CountLimit.require("--train", trainCount, bytesEach: imageBytes) // the pixel CNN trains on the images
-        try CountLimit.require("--test", testCount, bytesEach: imageBytes)
+        try CountLimit.require("--train", trainCount, bytesEach: dataset.imageBytes) // the pixel CNN trains on the images
+        try CountLimit.require("--test", testCount, bytesEach: dataset.imageBytes)
         let data = dataset
         let (classNames, labelOf) = try labels(column: column)
         let kl = klPerLatent()

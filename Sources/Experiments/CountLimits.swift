@@ -7,19 +7,16 @@ import TensorCore
 /// item needs at the least: `--points 1000000000` is an error naming the option and the sizes, not
 /// an allocation that grows until the machine swaps (or, for `--batch`, aborts).
 enum CountLimit {
-    /// Throws a `ConfigError` naming `option` and `count` when `count × bytesEach` exceeds the
-    /// memory budget (or overflows).
-    static func require(_ option: String, _ count: Int, bytesEach: Int) throws {
-        if let excess = MemoryBudget.excess([count, bytesEach].checkedProduct ?? Int.max) {
+    /// Throws a `ConfigError` naming `option` and `count` when `count × copies × bytesEach` exceeds
+    /// the memory budget (or overflows).
+    static func require(_ option: String, _ count: Int, copies: Int = 1, bytesEach: Int) throws {
+        if let excess = MemoryBudget.excess(count: count, copies: copies, bytesEach: bytesEach) {
             throw ConfigError("\(option) \(count)", "holding them \(excess)")
         }
     }
 }
 
 extension TrainedRun {
-    /// Bytes of one of the run's images as the model sees it: `C·H·W` floats.
-    var imageBytes: Int { (dataset.imageShape.checkedProduct ?? Int.max / 8) * MemoryLayout<Float>.size }
-
     /// Bytes one point of an encoded sample holds at the least: its code (`Z` floats) and its factor
     /// classes (`F` integers: the grid's factors or the folder's annotations), each an array with its header.
     var samplePointBytes: Int {

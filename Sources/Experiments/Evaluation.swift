@@ -50,7 +50,7 @@ extension TrainedRun {
                          progress: (String) -> Void = { _ in }) throws -> (values: [(String, Double)], seconds: [(String, Double)]) {
         try CountLimit.require("--train", trainCount, bytesEach: samplePointBytes)
         try CountLimit.require("--eval", evalCount, bytesEach: samplePointBytes)
-        try CountLimit.require("--batch", batchSize, bytesEach: 2 * imageBytes) // a batch of image pairs
+        try CountLimit.require("--batch", batchSize, copies: 2, bytesEach: dataset.imageBytes) // a batch of image pairs
         if !(dataset is any GroundTruthDataset), let factors = annotationFactors {
             return try evaluateOnAnnotations(metrics, factors: factors, seed: seed, meter: meter, progress: progress)
         }

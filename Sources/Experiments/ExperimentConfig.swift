@@ -180,7 +180,7 @@ public struct ExperimentConfig: Equatable, Sendable {
             throw ConfigError(source, "model.latents = \(latentCount)\(architecture == .conv ? "" : ", model.hidden") with training.batch_size = \(batchSize): training \(excess)")
         }
         for (key, count) in [("evaluation.held_out", heldOut), ("training.eval_points", evalPoints)] {
-            if let excess = MemoryBudget.excess([count, imageShape.checkedProduct ?? Int.max, 4].checkedProduct ?? Int.max) {
+            if let excess = MemoryBudget.excess(count: count, bytesEach: imageShape.checkedByteCount(elementSize: MemoryLayout<Float>.size) ?? Int.max) {
                 throw ConfigError(source, "\(key) = \(count): its images \(excess)")
             }
         }

@@ -172,8 +172,6 @@ public final class RunExplorer: @unchecked Sendable {
         let root = URL(fileURLWithPath: trained.run.path).resolvingSymlinksInPath().path
         let target = URL(fileURLWithPath: root).appendingPathComponent(relative).resolvingSymlinksInPath().path
         guard target.hasPrefix(root + "/") else { return nil }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
-        return try? BoundedFile.readIfPresent(target, limit: BoundedFile.Limit.table)
+        return try? BoundedFile.readIfPresent(target, limit: BoundedFile.Limit.table) // nil for a folder, too
     }
 }

@@ -71,7 +71,7 @@ extension TrainedRun {
         try NPYArray(float32: codes, shape: [n, 2, z]).write(to: path("codes.npy"))
         try NPYArray(int64: indices.map(Int64.init), shape: [n]).write(to: path("indices.npy"))
         if images {
-            if let excess = MemoryBudget.excess(n * data.imageShape.product * 4) { throw ConfigError("--images", "images.npy of \(n) images \(excess); pass a smaller --count") }
+            if let excess = MemoryBudget.excess(count: n, bytesEach: data.imageBytes) { throw ConfigError("--images", "images.npy of \(n) images \(excess); pass a smaller --count") }
             try NPYArray(float32: data.images(indices).scalars, shape: [n] + data.imageShape).write(to: path("images.npy"))
             files.append("images.npy")
         }

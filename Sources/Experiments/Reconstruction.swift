@@ -119,7 +119,7 @@ public struct TrainedRun {
     /// their reconstructions decoded from the posterior mean below. Returns the path.
     @discardableResult
     public func writeReconstructions(count: Int, output: String? = nil) throws -> String {
-        try CountLimit.require("--count", count, bytesEach: 3 * imageBytes) // inputs, reconstructions, the grid
+        try CountLimit.require("--count", count, copies: 3, bytesEach: dataset.imageBytes) // inputs, reconstructions, the grid
         let x = heldOutImages(count)
         let reconstructed = decode(encodeMeans(x))
         let grid = ImageGrid.tile(Tensor.concatenate([x, reconstructed], axis: 0), columns: count)

@@ -63,7 +63,7 @@ extension TrainedRun {
     @discardableResult
     public func writeTraversals(steps: Int = 11, range: TraversalRange = .prior, limit: Double = 2,
                                 includeInactive: Bool = false, kl knownKL: [Double]? = nil, meter: WorkMeter? = nil) throws -> [String] {
-        try CountLimit.require("--steps", steps, bytesEach: 2 * config.latentCount * imageBytes) // a row per latent, and the grid
+        try CountLimit.require("--steps", steps, copies: 2 * config.latentCount, bytesEach: dataset.imageBytes) // a row per latent, and the grid
         meter?.begin("writing traversals", total: 5, unit: "parts")
         defer { meter?.end() }
         let kl = knownKL ?? klPerLatent()

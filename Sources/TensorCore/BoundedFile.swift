@@ -45,7 +45,7 @@ public enum BoundedFile {
 
     /// ``regularFileSize(_:)`` with its error rethrown as the caller's own error type.
     public static func regularFileSize<E: Error>(_ path: String, as wrap: (String, String) -> E) throws -> Int? {
-        do { return try regularFileSize(path) } catch let error as FileReadError { throw wrap(error.path, error.problem) }
+        try rethrowing(as: wrap) { try regularFileSize(path) }
     }
 
     /// The bytes of the regular file at `path`, nil when there is none. Throws
@@ -96,12 +96,12 @@ public enum BoundedFile {
     /// ``readIfPresent(_:limit:)`` with its error rethrown as the caller's own error type
     /// (`as: ConfigError.init`, `DataError.init`: any initialiser taking the path and the problem).
     public static func readIfPresent<E: Error>(_ path: String, limit: Int, as wrap: (String, String) -> E) throws -> Data? {
-        do { return try readIfPresent(path, limit: limit) } catch let error as FileReadError { throw wrap(error.path, error.problem) }
+        try rethrowing(as: wrap) { try readIfPresent(path, limit: limit) }
     }
 
     /// ``read(_:limit:missing:)`` with its error rethrown as the caller's own error type.
     public static func read<E: Error>(_ path: String, limit: Int, missing: String = "no such file", as wrap: (String, String) -> E) throws -> Data {
-        do { return try read(path, limit: limit, missing: missing) } catch let error as FileReadError { throw wrap(error.path, error.problem) }
+        try rethrowing(as: wrap) { try read(path, limit: limit, missing: missing) }
     }
 
     /// The UTF-8 text of `path`, or nil when it is absent, unreadable, too large or not UTF-8:
@@ -112,14 +112,11 @@ public enum BoundedFile {
     }
 
     static func tooLarge(_ path: String, size: Int, limit: Int) -> FileReadError {
-        FileReadError(path: path, problem: "is \(byteCount(size)), more than the \(byteCount(limit)) allowed for this kind of file (wrong file?)")
+        FileReadError(path: path, problem: "is \(MemoryBudget.describe(size)), more than the \(MemoryBudget.describe(limit)) allowed for this kind of file (wrong file?)")
     }
 
-    /// `n` bytes in the largest binary unit that keeps a whole number part (B, KiB, MiB, GiB).
-    static func byteCount(_ n: Int) -> String {
-        let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(n), unit = 0
-        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(n) bytes" : String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
+    /// `body`'s result, a ``FileReadError`` it throws rethrown as `wrap(path, problem)`.
+    private static func rethrowing<T, E: Error>(as wrap: (String, String) -> E, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as FileReadError { throw wrap(error.path, error.problem) }
     }
 }

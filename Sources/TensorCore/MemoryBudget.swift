@@ -40,6 +40,12 @@ public enum MemoryBudget {
         guard bytes > limit else { return nil }
         return "needs \(describe(bytes)), more than the memory budget of \(describe(limit)) (set UNTANGLE_MEMORY_BUDGET to change it)"
     }
+
+    /// ``excess(_:limit:)`` of `count` items of `copies × bytesEach` bytes, the product checked for
+    /// overflow (an overflowing product always exceeds): what a count taken from a user needs.
+    public static func excess(count: Int, copies: Int = 1, bytesEach: Int, limit: Int = MemoryBudget.bytes) -> String? {
+        excess([count, copies, bytesEach].checkedProduct ?? Int.max, limit: limit)
+    }
 }
 
 extension Collection where Element == Int {
