@@ -46,10 +46,11 @@ public struct ImageFolder: LabeledDataset, MaskedDataset {
     /// Annotation columns the label rule uses (the spec's `rule=a+b`); empty when unknown.
     public let ruleFactors: [String]
 
-    /// The most pixel bytes a folder keeps in memory (128 MiB: 32,000 grey 64×64 images, counted as
-    /// RGB); a larger folder is read lazily, each image decoded when it is sampled, so memory stays
+    /// The most pixel bytes a folder keeps in memory: 128 MiB (32,000 grey 64×64 images, counted as
+    /// RGB), or an eighth of ``MemoryBudget/bytes`` when `UNTANGLE_MEMORY_BUDGET` makes that smaller;
+    /// a larger folder is read lazily, each image decoded when it is sampled, so memory stays
     /// bounded however many images it holds.
-    public static let residentLimit = 128 << 20
+    public static let residentLimit = min(128 << 20, MemoryBudget.bytes / 8)
 
     /// Whether the images are decoded on demand (the folder exceeds ``residentLimit``).
     public var isLazy: Bool { pixels.isEmpty }
@@ -256,13 +257,13 @@ public struct ImageFolder: LabeledDataset, MaskedDataset {
     }
 
     /// What a folder read lazily does when one of its files is changed or removed under a
-    /// running command (`render` cannot throw): prints ``stopMessage(_:)`` and exits with status
-    /// 65 (`EX_DATAERR`), instead of a crash. Every file Untangle writes is written atomically, so
-    /// the run's checkpoints and finished results stay as they were; training resumes from the
-    /// newest checkpoint once the folder is whole again.
+    /// running command (`render` cannot throw): runs the ``DataStop`` actions (a run pipeline's
+    /// writes `failed.json`), prints ``stopMessage(_:)`` and exits with status 65 (`EX_DATAERR`),
+    /// instead of a crash. Every file Untangle writes is written atomically, so the run's
+    /// checkpoints and finished results stay as they were; training resumes from the newest
+    /// checkpoint once the folder is whole again.
     static func stop(_ error: DataError) -> Never {
-        FileHandle.standardError.write(Data((stopMessage(error) + "\n").utf8))
-        exit(65)
+        DataStop.stop(error, message: stopMessage(error))
     }
 
     /// `Error: PATH: PROBLEM`, and how to go on.

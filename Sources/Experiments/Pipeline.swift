@@ -73,28 +73,35 @@ public struct RunPipeline {
             return
         }
         try? FileManager.default.removeItem(atPath: failurePath)
-        var stage = "train"
+        let stage = CurrentStage()
+        // A lazily read image folder that changes mid-run stops the process from inside `render`
+        // (it cannot throw): record that failure too, naming the stage it stopped.
+        let failurePath = failurePath
+        let token = DataStop.actions.register { error in
+            FailureRecord.now(stage: stage.name, error: "\(error) — the image folder changed while the run read it")
+                .writeQuietly(to: failurePath)
+        }
+        defer { DataStop.actions.remove(token) }
         do {
-            try executeStages(stage: &stage, log: log)
+            try executeStages(stage: stage, log: log)
         } catch TrainingError.preempted(let step, let signal, let checkpoint) { // not a failure: the next attempt resumes
             throw TrainingError.preempted(step: step, signal: signal, checkpoint: checkpoint)
         } catch {
-            try? FailureRecord(stage: stage, error: "\(error)", time: ISO8601DateFormatter().string(from: Date()),
-                               host: ProcessInfo.processInfo.hostName).write(to: failurePath)
+            FailureRecord.now(stage: stage.name, error: "\(error)").writeQuietly(to: failurePath)
             throw error
         }
     }
 
-    private func executeStages(stage: inout String, log: @escaping (String) -> Void) throws {
+    private func executeStages(stage: CurrentStage, log: @escaping (String) -> Void) throws {
         let started = Date()
         let context = StageContext(config: config, run: run, resultsRoot: resultsRoot)
         try checkStagesFit(context.dataset())
         for step in RunStages.all where stages.isEnabled(step) {
-            stage = step.name
+            stage.name = step.name
             let line = try step.execute(context, settings: stages, log: log)
             if !line.isEmpty { log("\(step.name): \(line) (\(String(format: "%.0f s", Date().timeIntervalSince(started))))") }
         }
-        stage = "finish"
+        stage.name = "finish"
         try StagesRecord(stages: stages.fingerprint, runID: config.runID, finished: ISO8601DateFormatter().string(from: Date()))
             .write(to: markerPath)
         log("done: \(run.path)")
@@ -103,5 +110,17 @@ public struct RunPipeline {
     /// Fails before any work when a stage cannot run on the data set.
     private func checkStagesFit(_ data: any ImageDataset) throws {
         for step in RunStages.all where stages.isEnabled(step) { try step.check(data, source: config.dataset) }
+    }
+}
+
+/// The stage a pipeline is in, readable from a ``DataStop`` action on another thread.
+private final class CurrentStage: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = "train"
+
+    /// The stage's name (`train` until the first stage starts).
+    var name: String {
+        get { lock.lock(); defer { lock.unlock() }; return current }
+        set { lock.lock(); current = newValue; lock.unlock() }
     }
 }

@@ -75,6 +75,15 @@ struct FailureRecord: Codable, Equatable {
     /// Writes the record atomically (sorted keys).
     func write(to path: String) throws { try writeRecord(self, to: path) }
 
+    /// A record of `error` in `stage`, stamped with the current time and this host.
+    static func now(stage: String, error: String) -> FailureRecord {
+        FailureRecord(stage: stage, error: error, time: ISO8601DateFormatter().string(from: Date()),
+                      host: ProcessInfo.processInfo.hostName)
+    }
+
+    /// Writes the record, ignoring a failed write: the failure it records is being reported anyway.
+    func writeQuietly(to path: String) { try? write(to: path) }
+
     /// `stage: error`, as sweeps and `reconstruct` print it.
     var summary: String { "\(stage): \(error)" }
 }

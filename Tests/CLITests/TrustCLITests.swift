@@ -31,10 +31,11 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
 
 
     /// Starts `untangle` with `arguments`; the caller waits for it.
-    func start(_ arguments: [String], output: String) throws -> Process {
+    func start(_ arguments: [String], output: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         FileManager.default.createFile(atPath: output, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardOutput = handle
@@ -112,6 +113,44 @@ func preemptConfig(in dir: String, steps: Int, extra: String = "") throws -> Str
             #expect(status == 75, "\(command): \(output)")
             #expect(output.contains("pid \(process.processIdentifier)") && output.contains("train"), "\(command): \(output)")
         }
+    }
+
+    @Test func aLazyFolderEmptiedMidRunStopsWith65AndARecordOfTheFailure() throws {
+        let dir = try temporaryFolder("lazy-stop")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 200 64×64 PNGs (2.4 MiB counted as RGB): read lazily under a 16 MiB budget (an eighth: 2 MiB).
+        let (made, madeOutput) = try CLI.run(["data", "show", "dsprites", "--count", "200", "--output", dir + "/data"])
+        #expect(made == 0, "\(madeOutput)")
+        let images = dir + "/data/dsprites-samples"
+        let path = try preemptConfig(in: dir, steps: 200_000, extra: "[data]\ndataset = \"images:\(images)\"")
+        try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "log_every = 20", with: "log_every = 20\neval_points = 100")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let log = dir + "/run.log"
+        let process = try start(["run", path, "--results", dir + "/results"], output: log, environment: ["UNTANGLE_MEMORY_BUDGET": "16M"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        var run: String?
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, run == nil, process.isRunning {
+            if let r = runOnceMade(in: dir + "/results"),
+               ((try? FileManager.default.contentsOfDirectory(atPath: r + "/checkpoints")) ?? []).contains(where: { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }) {
+                run = r
+            }
+            usleep(10_000)
+        }
+        let training = try #require(run, "no checkpoint appeared: \(String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self))")
+        for file in try FileManager.default.contentsOfDirectory(atPath: images) { try FileManager.default.removeItem(atPath: images + "/" + file) }
+        let stopBy = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < stopBy { usleep(10_000) }
+        #expect(!process.isRunning, "still training after its images were removed")
+        guard !process.isRunning else { return }
+        let output = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+        #expect(process.terminationStatus == 65, "\(output)")
+        #expect(output.contains("became unreadable after the folder was opened") && output.contains(images), "\(output)")
+        // The run says why it stopped, in which stage, and its checkpoints are still there.
+        let record = String(decoding: FileManager.default.contents(atPath: training + "/failed.json") ?? Data(), as: UTF8.self)
+        #expect(record.contains("\"stage\" : \"train\"") && record.contains("the image folder changed while the run read it")
+                && record.contains(images), "\(record)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: training + "/checkpoints")) ?? []).contains { $0.hasSuffix(".safetensors") })
     }
 
     @Test func unfinishedRunsAreRefusedWithTheWayToFinishThem() throws {

@@ -190,6 +190,22 @@ func pngClaiming(width: Int, height: Int, claimed: (Int, Int)) throws -> String 
         #expect(eager.images(Array(0..<12)) == lazy.images(Array(0..<12)))
     }
 
+    @Test func dataStopActionsRunInOrderOnceRegisteredAndNotAfterRemoval() {
+        final class Seen: @unchecked Sendable { var lines: [String] = [] }
+        let seen = Seen(), actions = DataStop.Actions()
+        let first = actions.register { seen.lines.append("first: \($0)") }
+        let second = actions.register { seen.lines.append("second: \($0.problem)") }
+        actions.run(DataError("/data/a.png", "gone"))
+        #expect(seen.lines == ["first: /data/a.png: gone", "second: gone"])
+        actions.remove(first)
+        actions.remove(first + second + 1) // unknown: ignored
+        actions.run(DataError("/data/b.png", "resized"))
+        #expect(seen.lines.last == "second: resized" && seen.lines.count == 3)
+        actions.remove(second)
+        actions.run(DataError("/data/c.png", "gone"))
+        #expect(seen.lines.count == 3)
+    }
+
     @Test func memoryBudgetParsesUnits() {
         #expect(MemoryBudget.parse("8G") == 8 << 30 && MemoryBudget.parse("512m") == 512 << 20 && MemoryBudget.parse("1000") == 1000)
         #expect(MemoryBudget.parse("lots") == nil && MemoryBudget.parse("-1G") == nil && MemoryBudget.parse(nil) == nil)
