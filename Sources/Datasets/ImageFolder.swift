@@ -87,10 +87,8 @@ public struct ImageFolder: LabeledDataset, MaskedDataset {
                 anyColour = anyColour || image.channels == 3
                 kept += image.width * image.height * 3
                 if kept <= residentLimit { images.append(image) } else { images.removeAll() }
-            } catch ImageIOError.unreadable(_, let reason) {
-                throw DataError(path, "unreadable image: \(reason)")
             } catch let error as ImageIOError {
-                throw DataError(path, "unreadable image: \(error)")
+                throw DataError(path, "unreadable image: \(error.reason)")
             }
         }
         let first = sizes[0]
@@ -244,10 +242,9 @@ public struct ImageFolder: LabeledDataset, MaskedDataset {
         let image: RasterImage
         do {
             image = try PNGFile.read(path)
-        } catch ImageIOError.unreadable(_, let reason) {
-            ImageFolder.stop(DataError(path, "became unreadable after the folder was opened (\(reason))"))
         } catch {
-            ImageFolder.stop(DataError(path, "became unreadable after the folder was opened (\(error))"))
+            let reason = (error as? ImageIOError)?.reason ?? "\(error)"
+            ImageFolder.stop(DataError(path, "became unreadable after the folder was opened (\(reason))"))
         }
         let sized = resize.map { ImageFolder.cropAndResize(image, to: $0) } ?? image
         guard sized.width == w && sized.height == h else {

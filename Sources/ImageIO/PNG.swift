@@ -11,6 +11,13 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable {
     /// Pixel data of the wrong shape was given.
     case badShape(path: String, reason: String)
 
+    /// What went wrong, without the path (every case's `reason`).
+    public var reason: String {
+        switch self {
+        case .unreadable(_, let reason), .unwritable(_, let reason), .badShape(_, let reason): return reason
+        }
+    }
+
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): return "\(path): cannot read image: \(reason)"
